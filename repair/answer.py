@@ -1,0 +1,159 @@
+"""Read a model's answer back into paragraphs, and refuse anything that is not a repair.
+
+The model is asked for `[[P7]] text` lines. What comes back is checked before any of it
+can reach the article: ids missing, duplicated or unknown, commentary ("Here is the
+repaired text:"), refusals, empty paragraphs, the prompt echoed back, and lengths far
+from the source's. A unit with a problem is not used; the pipeline re-asks or keeps the
+original text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from repair.chunker import Unit
+from repair.segment import BlockKind
+
+_TAG = re.compile(r"^[ \t]*\[\[(P\d+(?:\.\d+)?)(?:\|[a-z]+)?\]\][ \t]*", re.MULTILINE)
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+_COMMENTARY_OPENING = re.compile(
+    r"^(?:here(?:'s| is| are)\b|sure\b|certainly\b|of course\b|below is\b|i have\b|i've\b"
+    r"|the repaired\b|repaired (?:text|version|paragraph)\b|note:)",
+    re.IGNORECASE,
+)
+_REFUSAL = re.compile(
+    r"^(?:i'?m sorry|i am sorry|sorry,|i can(?:no|')t|i cannot|i am unable|i'm unable"
+    r"|as an ai|i won'?t)\b",
+    re.IGNORECASE,
+)
+# Phrases only our prompt contains: seeing one in an answer means the prompt came back.
+_PROMPT_MARKERS = (
+    "@@DATA-",
+    "CONTEXT BEFORE (read only",
+    "PASSAGE TO REPAIR",
+    "END OF ARTICLE TEXT",
+    "Task, restated:",
+    "You are a copy editor",
+    "[[P",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    reason: str  # short code: missing-id, duplicate-id, empty, commentary, refusal, ...
+    message: str  # one line a human (and the model, as feedback) understands
+    unit_ids: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class ParsedAnswer:
+    texts: dict[str, str] = field(default_factory=dict)  # usable repairs by unit id
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # harmless oddities, for the record
+
+    def failed(self, unit_ids: Sequence[str]) -> set[str]:
+        return {i for i in unit_ids if i not in self.texts}
+
+
+def parse_answer(
+    content: str | None, units: Sequence[Unit], *, truncated: bool = False
+) -> ParsedAnswer:
+    """Match an answer to the units that were asked for.
+
+    `truncated` says the model stopped for length: the last paragraph it wrote may be cut
+    short, so it is not used, though the complete ones before it are.
+    """
+    result = ParsedAnswer()
+    wanted = [u.id for u in units]
+    text = (content or "").strip()
+    if not text:
+        result.problems.append(Problem("empty", "the answer was empty", tuple(wanted)))
+        return result
+    matches = list(_TAG.finditer(text))
+    if not matches:
+        reason = "refusal" if _REFUSAL.match(text) else "missing-id"
+        message = (
+            "the model refused to repair the passage"
+            if reason == "refusal"
+            else "the answer had no paragraph tags such as [[P1]]"
+        )
+        result.problems.append(Problem(reason, message, tuple(wanted)))
+        return result
+    preamble = text[: matches[0].start()].strip()
+    if preamble:
+        # Outside every paragraph: drop it, it cannot leak into the article.
+        result.notes.append(f"ignored text before the first paragraph: {preamble[:80]!r}")
+
+    sections: dict[str, list[str]] = {}
+    for n, m in enumerate(matches):
+        end = matches[n + 1].start() if n + 1 < len(matches) else len(text)
+        body, extra = _first_block(text[m.end() : end])
+        if extra:
+            result.notes.append(f"ignored text after {m.group(1)}: {extra[:80]!r}")
+        sections.setdefault(m.group(1), []).append(body)
+
+    by_id = {u.id: u for u in units}
+    unknown = sorted(set(sections) - by_id.keys())
+    if unknown:
+        result.notes.append(f"ignored paragraphs that were not asked for: {', '.join(unknown)}")
+    last_written = matches[-1].group(1)
+    for unit_id in wanted:
+        problem = _check(by_id[unit_id], sections.get(unit_id))
+        if problem is None and truncated and unit_id == last_written:
+            problem = Problem(
+                "length", "the answer was cut off (length limit) in this paragraph", (unit_id,)
+            )
+        if problem is None and truncated and unit_id not in sections:
+            problem = Problem("length", "the answer was cut off before this paragraph", (unit_id,))
+        if problem:
+            result.problems.append(problem)
+        else:
+            result.texts[unit_id] = sections[unit_id][0]
+    return result
+
+
+def _first_block(section: str) -> tuple[str, str]:
+    """A paragraph is one block; a blank line inside a section starts commentary."""
+    parts = _BLANK_LINE.split(section.strip(), maxsplit=1)
+    return parts[0].strip(), (parts[1].strip() if len(parts) > 1 else "")
+
+
+def _check(unit: Unit, bodies: list[str] | None) -> Problem | None:
+    ids = (unit.id,)
+    if bodies is None:
+        return Problem("missing-id", f"paragraph {unit.id} was missing from the answer", ids)
+    if len(bodies) > 1:
+        return Problem("duplicate-id", f"paragraph {unit.id} appeared {len(bodies)} times", ids)
+    body = bodies[0]
+    if not body:
+        return Problem("empty", f"paragraph {unit.id} came back empty", ids)
+    if _COMMENTARY_OPENING.match(body) and not _COMMENTARY_OPENING.match(unit.text):
+        return Problem(
+            "commentary", f"paragraph {unit.id} starts with commentary: {body[:60]!r}", ids
+        )
+    if _REFUSAL.match(body) and not _REFUSAL.match(unit.text):
+        return Problem("refusal", f"the model refused to repair paragraph {unit.id}", ids)
+    echoed = next((m for m in _PROMPT_MARKERS if m in body and m not in unit.text), None)
+    if echoed:
+        return Problem("prompt-echo", f"paragraph {unit.id} contains prompt text ({echoed!r})", ids)
+    if not plausible_length(unit.text, body, caption=unit.kind is BlockKind.CAPTION):
+        return Problem(
+            "implausible-length",
+            f"paragraph {unit.id} changed length from {len(unit.text)} to {len(body)} characters",
+            ids,
+        )
+    return None
+
+
+def plausible_length(source: str, repaired: str, *, caption: bool = False) -> bool:
+    """A repair rewrites words, not amounts of text: far shorter or longer is suspect.
+
+    Scrapers often repeat a photo credit on both sides of its caption, so a caption may
+    lose up to two thirds of its length when the duplicate goes.
+    """
+    a, b = len(source), len(repaired)
+    lowest = 0.33 if caption else 0.5
+    # Short texts (headings, credits) legitimately change by a few words.
+    return abs(a - b) <= 40 or lowest <= b / max(a, 1) <= 2.0

@@ -1,0 +1,93 @@
+"""Settings for a repair: explicit arguments, then the environment, then defaults.
+
+This is the only module that reads the environment, and only when asked (never at import
+time). The API key is a `SecretStr`: it prints as '**********' in reprs, logs and JSON.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from repair.errors import ConfigurationError
+
+DEFAULT_MODEL = "gpt-4o-mini"
+
+# Environment variable -> setting. OPENAI_* names are the SDK's own, so a user who has
+# the openai CLI working needs nothing else.
+_ENV: dict[str, str] = {
+    "OPENAI_BASE_URL": "base_url",
+    "REPAIR_MODEL": "model",
+    "REPAIR_FALLBACK_MODEL": "fallback_model",
+    "REPAIR_STYLE": "style",
+    "REPAIR_CONCURRENCY": "concurrency",
+    "REPAIR_CHUNK_CHARS": "chunk_chars",
+    "REPAIR_TIMEOUT": "timeout",
+    "REPAIR_MAX_ATTEMPTS": "max_attempts",
+    "REPAIR_MAX_REASKS": "max_reasks",
+}
+
+NO_ENDPOINT_HELP = (
+    "no model endpoint is configured.\n"
+    "  OpenAI:            export OPENAI_API_KEY=sk-...   (optionally REPAIR_MODEL=gpt-4o-mini)\n"
+    "  Ollama:            --base-url http://localhost:11434/v1 --model llama3.1\n"
+    "  vLLM / llama.cpp:  --base-url http://localhost:8000/v1 --model NAME\n"
+    "  Azure OpenAI:      --base-url https://RESOURCE.openai.azure.com/openai/v1/ "
+    "--api-key-env AZURE_OPENAI_API_KEY --model DEPLOYMENT\n"
+    "  No model at hand:  `repair demo` runs the whole pipeline against a built-in fake server."
+)
+
+
+class RepairConfig(BaseModel):
+    """Everything that shapes a repair. Build it directly, or with `from_env()`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    model: str = DEFAULT_MODEL
+    fallback_model: str | None = Field(
+        None, description="tried once when the main model refuses or its content filter stops it"
+    )
+    base_url: str | None = None
+    api_key: SecretStr | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    style: Literal["minimal", "fluent"] = "minimal"
+    temperature: float = Field(0.0, ge=0.0, le=2.0)
+    chunk_chars: int = Field(2000, ge=200, description="most article characters per request")
+    context_chars: int = Field(300, ge=0, description="read-only context on each side of a chunk")
+    concurrency: int = Field(4, ge=1, le=256, description="requests in flight at once")
+    timeout: float = Field(120.0, gt=0, description="seconds to wait for one answer")
+    connect_timeout: float = Field(10.0, gt=0)
+    max_attempts: int = Field(5, ge=1, le=20, description="transport attempts per request")
+    max_retry_seconds: float = Field(
+        180.0, gt=0, description="total time for one request's retries"
+    )
+    max_reasks: int = Field(
+        2, ge=0, le=10, description="re-asks of a chunk whose answer failed checks"
+    )
+    glossary: dict[str, str] = Field(
+        default_factory=dict, description="spelling -> canonical spelling, pinned by the editor"
+    )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **explicit: Any) -> RepairConfig:
+        """Explicit values win, then REPAIR_* / OPENAI_* variables, then the defaults."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {field: env[name] for name, field in _ENV.items() if env.get(name)}
+        values.update({k: v for k, v in explicit.items() if v is not None})
+        return cls(**values)
+
+    def endpoint(self, env: Mapping[str, str] | None = None) -> tuple[str | None, str]:
+        """(base_url, api_key) to call, or a ConfigurationError that says how to set one up.
+
+        A local server (Ollama, vLLM, llama.cpp) needs no key; the SDK insists on one, so
+        a placeholder is sent, which such servers ignore.
+        """
+        env = os.environ if env is None else env
+        base_url = self.base_url or env.get("OPENAI_BASE_URL") or None
+        key = self.api_key.get_secret_value() if self.api_key else env.get(self.api_key_env, "")
+        if not key and not base_url:
+            raise ConfigurationError(NO_ENDPOINT_HELP, setting="endpoint")
+        return base_url, key or "no-key-needed"

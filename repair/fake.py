@@ -1,0 +1,417 @@
+"""An OpenAI-compatible server on 127.0.0.1, for tests, benchmarks and the demo.
+
+It speaks `/v1/chat/completions` and `/v1/models` over real HTTP, reports usage, waits
+like a real endpoint (time to first token plus time per output token), and injects faults
+on demand: scripted per request, or at random at a given rate. It answers a repair request
+from the golden references when it knows a paragraph, and returns it unchanged otherwise.
+
+    python -m repair.fake --port 8000 --fault-rate 0.3 --ttft 0.4 --per-token 0.02
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import random
+import re
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from repair.resources import data_dir
+from repair.segment import segment
+from repair.tokens import estimate_tokens
+
+# Every fault the server can play. Transport faults first, then bad answers.
+TRANSPORT_FAULTS = ("429", "500", "503", "drop", "slow")
+ANSWER_FAULTS = (
+    "length",
+    "missing-id",
+    "duplicate-id",
+    "commentary",
+    "empty",
+    "refusal",
+    "content-filter",
+    "echo",
+    "change-number",
+)
+STATUS_FAULTS = ("400", "401", "403", "404")
+FAULTS = TRANSPORT_FAULTS + ANSWER_FAULTS + STATUS_FAULTS
+
+_TAGGED = re.compile(r"^\[\[(P\d+(?:\.\d+)?)(?:\|[a-z]+)?\]\] ?(.*)$")
+_NUMBER = re.compile(r"\d+")
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.split())
+
+
+def golden_answers() -> dict[str, str]:
+    """Input paragraph (whitespace-normalised) -> reference paragraph, over every case."""
+    answers: dict[str, str] = {}
+    root = data_dir("golden")
+    for case in sorted(p for p in root.iterdir() if (p / "reference.txt").is_file()):
+        source = segment((case / "input.txt").read_text(encoding="utf-8")).paragraphs
+        target = segment((case / "reference.txt").read_text(encoding="utf-8")).paragraphs
+        if len(source) != len(target):
+            continue  # not paragraph-aligned: of no use for answering
+        for s, t in zip(source, target, strict=True):
+            answers.setdefault(_normal(s.text), t.text)
+    return answers
+
+
+@dataclass
+class Logged:
+    """One request as the server saw it (never its headers: they carry the key)."""
+
+    number: int
+    path: str
+    model: str | None
+    fault: str | None
+    status: int
+    units: list[str] = field(default_factory=list)
+
+
+class FakeServer:
+    """Start with `with FakeServer() as server:`; point the client at `server.base_url`."""
+
+    def __init__(
+        self,
+        *,
+        port: int = 0,
+        ttft: float = 0.0,
+        per_token: float = 0.0,
+        fault_rate: float = 0.0,
+        fault_mix: Iterable[str] = ("429", "503", "drop"),
+        retry_after_ms: int = 50,
+        slow_seconds: float = 5.0,
+        seed: int = 0,
+        refuse_models: Iterable[str] = (),
+        answers: dict[str, str] | None = None,
+        log_path: str | None = None,
+    ) -> None:
+        self.ttft, self.per_token = ttft, per_token
+        self.fault_rate, self.fault_mix = fault_rate, tuple(fault_mix)
+        unknown = set(self.fault_mix) - set(FAULTS)
+        if unknown:
+            raise ValueError(f"unknown faults: {', '.join(sorted(unknown))}")
+        self.retry_after_ms, self.slow_seconds = retry_after_ms, slow_seconds
+        self.refuse_models = set(refuse_models)
+        self.answers = golden_answers() if answers is None else answers
+        self.log: list[Logged] = []
+        self._log_file = open(log_path, "a", encoding="utf-8") if log_path else None  # noqa: SIM115
+        self._script: deque[str] = deque()
+        self._random = random.Random(seed)  # noqa: S311 (fault draws, not secrets)
+        self._lock = threading.Lock()
+        self._seen_prefixes: set[str] = set()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
+        self._httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle ---
+
+    @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def start(self) -> FakeServer:
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._log_file:
+            self._log_file.close()
+
+    def __enter__(self) -> FakeServer:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    # --- scripting ---
+
+    def script(self, *faults: str) -> None:
+        """Play these faults on the next chat requests, in order ("ok" plays none)."""
+        unknown = set(faults) - set(FAULTS) - {"ok"}
+        if unknown:
+            raise ValueError(f"unknown faults: {', '.join(sorted(unknown))}")
+        with self._lock:
+            self._script.extend(faults)
+
+    def chat_requests(self) -> list[Logged]:
+        return [entry for entry in self.log if entry.path.endswith("/chat/completions")]
+
+    def _next_fault(self) -> str | None:
+        with self._lock:
+            if self._script:
+                fault = self._script.popleft()
+                return None if fault == "ok" else fault
+            if self.fault_rate and self._random.random() < self.fault_rate:
+                return self._random.choice(self.fault_mix)
+        return None
+
+    def _record(self, entry: Logged) -> None:
+        with self._lock:
+            self.log.append(entry)
+            if self._log_file:
+                self._log_file.write(json.dumps(vars(entry)) + "\n")
+                self._log_file.flush()
+
+    # --- answering ---
+
+    def answer(self, body: dict[str, Any], fault: str | None) -> tuple[str | None, str, list[str]]:
+        """(content, finish_reason, unit ids) for a chat request, with `fault` applied."""
+        messages = body.get("messages") or []
+        user = next((m["content"] for m in reversed(messages) if m.get("role") == "user"), "")
+        units = _passage(str(user))
+        lines = [f"[[{uid}]] {self.answers.get(_normal(text), text)}" for uid, text in units]
+        ids = [uid for uid, _ in units]
+        if not units:
+            # Not a repair request (a probe, another tool): echo politely.
+            return "OK", "stop", ids
+        if fault == "length":
+            cut = "\n".join(lines)
+            return cut[: max(1, len(cut) - len(lines[-1]) // 2)], "length", ids
+        if fault == "missing-id" and len(lines) > 1:
+            lines = lines[:-1]
+        elif fault == "missing-id":
+            lines = [lines[0].split("]]", 1)[1]]
+        if fault == "duplicate-id":
+            lines = [*lines, lines[0]]
+        if fault == "change-number":
+            lines = _change_first_number(lines)
+        content = "\n".join(lines)
+        if fault == "commentary":
+            content = (
+                f"Here is the repaired text:\n\n{content}\n\nLet me know if you need more changes."
+            )
+        if fault == "empty":
+            content = ""
+        if fault == "refusal":
+            return "I'm sorry, but I can't help with that request.", "stop", ids
+        if fault == "content-filter":
+            return None, "content_filter", ids
+        if fault == "echo":
+            content = str(user)
+        return content, "stop", ids
+
+    def usage(self, body: dict[str, Any], content: str | None) -> dict[str, Any]:
+        messages = body.get("messages") or []
+        prompt = sum(estimate_tokens(str(m.get("content", ""))) + 4 for m in messages)
+        system = next((str(m["content"]) for m in messages if m.get("role") == "system"), "")
+        with self._lock:
+            cached = estimate_tokens(system) if system in self._seen_prefixes else 0
+            self._seen_prefixes.add(system)
+        completion = estimate_tokens(content or "")
+        return {
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "total_tokens": prompt + completion,
+            "prompt_tokens_details": {"cached_tokens": cached},
+        }
+
+
+def _passage(user: str) -> list[tuple[str, str]]:
+    """The (id, text) paragraphs between the PASSAGE marker and the next marker line."""
+    units: list[tuple[str, str]] = []
+    inside = False
+    for line in user.splitlines():
+        if line.startswith("@@DATA-"):
+            inside = line.endswith("PASSAGE TO REPAIR")
+            continue
+        match = _TAGGED.match(line) if inside else None
+        if match:
+            units.append((match.group(1), match.group(2)))
+    return units
+
+
+def _change_first_number(lines: list[str]) -> list[str]:
+    for i, line in enumerate(lines):
+        tag, _, text = line.partition("]] ")
+        match = _NUMBER.search(text)
+        if match:
+            changed = str(int(match.group()) + 7)
+            lines = list(lines)
+            lines[i] = f"{tag}]] {text[: match.start()]}{changed}{text[match.end() :]}"
+            return lines
+    return lines
+
+
+def _handler_for(server: FakeServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return  # the structured `server.log` is the record; keep stderr quiet
+
+        def do_GET(self) -> None:
+            if self.path.rstrip("/").endswith("/models"):
+                server._record(Logged(len(server.log) + 1, self.path, None, None, 200))
+                self._json(
+                    200, {"object": "list", "data": [{"id": "fake-repair", "object": "model"}]}
+                )
+            elif self.path == "/_fake/log":
+                self._json(200, [vars(entry) for entry in server.log])
+            else:
+                self._json(
+                    404, {"error": {"message": f"no route {self.path}", "code": "not_found"}}
+                )
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            if self.path == "/_fake/script":
+                server.script(*json.loads(raw or b"{}").get("faults", []))
+                self._json(200, {"ok": True})
+                return
+            if not self.path.rstrip("/").endswith("/chat/completions"):
+                self._json(
+                    404, {"error": {"message": f"no route {self.path}", "code": "not_found"}}
+                )
+                return
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                self._json(400, {"error": {"message": "body is not JSON", "code": "invalid_json"}})
+                return
+            fault = server._next_fault()
+            model = str(body.get("model", ""))
+            if model in server.refuse_models and fault is None:
+                fault = "refusal"
+            entry = Logged(len(server.log) + 1, self.path, model, fault, 200)
+            try:
+                self._chat(body, fault, entry)
+            finally:
+                server._record(entry)
+
+        def _chat(self, body: dict[str, Any], fault: str | None, entry: Logged) -> None:
+            model = entry.model
+            if self._transport_fault(fault, entry):
+                return
+            content, finish, ids = server.answer(body, fault)
+            entry.units = ids
+            usage = server.usage(body, content)
+            time.sleep(server.ttft + server.per_token * usage["completion_tokens"])
+            message: dict[str, Any] = {"role": "assistant", "content": content}
+            if fault == "refusal":
+                message["refusal"] = content
+            self._json(
+                200,
+                {
+                    "id": f"chatcmpl-fake-{entry.number}",
+                    "object": "chat.completion",
+                    "created": int(time.time()),
+                    "model": model,
+                    "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+                    "usage": usage,
+                },
+            )
+
+        def _transport_fault(self, fault: str | None, entry: Logged) -> bool:
+            if fault == "drop":
+                entry.status = 0
+                self.close_connection = True
+                with contextlib.suppress(OSError):
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                return True
+            if fault == "slow":
+                time.sleep(server.slow_seconds)
+                return False  # then answers, long after the client gave up
+            if fault in ("429", "500", "503") or fault in STATUS_FAULTS:
+                status = int(fault)
+                entry.status = status
+                headers = {}
+                if status == 429:
+                    headers = {
+                        "retry-after-ms": str(server.retry_after_ms),
+                        "retry-after": str(max(1, round(server.retry_after_ms / 1000))),
+                    }
+                message = {
+                    429: "Rate limit reached",
+                    500: "The server had an error",
+                    503: "The engine is currently overloaded",
+                    400: "Invalid request",
+                    401: "Incorrect API key provided",
+                    403: "You are not allowed to sample from this model",
+                    404: "The model does not exist",
+                }[status]
+                self._json(status, {"error": {"message": message, "code": str(status)}}, headers)
+                return True
+            return False
+
+        def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            # The client may have given up already (a timeout fault): nothing to do then.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self.wfile.write(data)
+
+    return Handler
+
+
+@contextmanager
+def running(**options: Any) -> Iterator[FakeServer]:
+    with FakeServer(**options) as server:
+        yield server
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m repair.fake",
+        description="Run the fake OpenAI-compatible server on 127.0.0.1 until interrupted.",
+    )
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--ttft", type=float, default=0.0, help="seconds to the first token")
+    parser.add_argument("--per-token", type=float, default=0.0, help="seconds per output token")
+    parser.add_argument("--fault-rate", type=float, default=0.0, help="share of requests that fail")
+    parser.add_argument(
+        "--faults",
+        default="429,503,drop",
+        help=f"comma-separated faults to draw from; any of: {', '.join(FAULTS)}",
+    )
+    parser.add_argument("--retry-after-ms", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--log", help="append each request to this file (JSON lines)")
+    args = parser.parse_args(argv)
+    server = FakeServer(
+        port=args.port,
+        ttft=args.ttft,
+        per_token=args.per_token,
+        fault_rate=args.fault_rate,
+        fault_mix=[f for f in args.faults.split(",") if f],
+        retry_after_ms=args.retry_after_ms,
+        seed=args.seed,
+        log_path=args.log,
+    ).start()
+    print(f"fake OpenAI-compatible server on {server.base_url} (Ctrl-C to stop)", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

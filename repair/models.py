@@ -1,0 +1,74 @@
+"""The shapes that cross the library's boundary: a repair's result and its parts.
+
+The same JSON comes out of `repair fix --json`, the batch manifest and the library.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ParagraphStatus = Literal["repaired", "unchanged", "kept-original"]
+
+
+class Usage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+
+    def add(self, other: Usage) -> None:
+        self.calls += other.calls
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
+        self.cached_tokens += other.cached_tokens
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+class ParagraphResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    kind: str
+    status: ParagraphStatus
+    source: str
+    repaired: str
+    reason: str | None = Field(None, description="why it kept its original text")
+    findings: list[str] = Field(default_factory=list)
+    attempts: int = 0
+
+
+class Timings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    total_s: float = 0.0
+    model_wait_s: float = Field(0.0, description="sum of time spent waiting on the endpoint")
+    local_s: float = Field(0.0, description="time in our own code: segmenting, prompting, checking")
+
+
+class RepairResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str
+    paragraphs: list[ParagraphResult]
+    usage: Usage
+    model: str
+    template_version: str
+    style: str
+    chunks: int
+    timings: Timings
+    notes: list[str] = Field(default_factory=list)
+
+    @property
+    def flagged(self) -> list[ParagraphResult]:
+        return [p for p in self.paragraphs if p.status == "kept-original"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.flagged

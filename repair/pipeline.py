@@ -1,0 +1,330 @@
+"""One article, start to finish: plan -> prompt -> model -> parse -> check -> stitch.
+
+Chunks are repaired concurrently (bounded by `concurrency`). A unit whose answer fails a
+check is asked again with the exact findings, at most `max_reasks` times; after that it
+keeps its original text and is flagged. Nothing is dropped and nothing unchecked is
+passed off as repaired.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import openai
+
+from repair import prompts
+from repair.answer import ParsedAnswer, Problem, parse_answer
+from repair.chunker import Chunk, Plan, Unit, plan
+from repair.config import RepairConfig
+from repair.errors import InputError, ModelCallError, ModelOutputError
+from repair.llm import ChatModel, ChatReply, ChatRequest, OpenAIChat
+from repair.models import ParagraphResult, ParagraphStatus, RepairResult, Timings, Usage
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[int, int], None]  # (chunks done, chunks in all)
+
+# Statuses that make a fatal configuration problem: re-asking cannot help, stop the article.
+_FATAL_STATUS = frozenset({400, 401, 403, 404})
+
+
+@dataclass(slots=True)
+class _UnitOutcome:
+    text: str | None = None  # the accepted repair, if any
+    reason: str | None = None  # why it was not repaired
+    findings: list[str] = field(default_factory=list)
+    attempts: int = 0
+
+
+@dataclass(slots=True)
+class _Run:
+    """State shared by the chunks of one article."""
+
+    config: RepairConfig
+    model: ChatModel
+    semaphore: asyncio.Semaphore
+    usage: Usage = field(default_factory=Usage)
+    model_wait_s: float = 0.0
+    local_s: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    @contextmanager
+    def local(self) -> Iterator[None]:
+        """Count the time spent in our own code, to keep it small (see bench/)."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.local_s += time.perf_counter() - started
+
+
+async def arepair_article(
+    text: str,
+    config: RepairConfig | None = None,
+    *,
+    client: ChatModel | openai.AsyncOpenAI | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> RepairResult:
+    """Repair one article. Safe to await inside a running event loop (a web handler)."""
+    config = config or RepairConfig.from_env()
+    started = time.perf_counter()
+    check_article(text)
+    article_plan = plan(text, config.chunk_chars, config.context_chars)
+    local_plan_s = time.perf_counter() - started
+    model, owned = _model_for(config, client)
+    run = _Run(config, model, asyncio.Semaphore(config.concurrency), local_s=local_plan_s)
+    try:
+        outcomes: dict[str, _UnitOutcome] = {}
+        done = 0
+
+        async def one(chunk: Chunk) -> None:
+            nonlocal done
+            outcomes.update(await _repair_chunk(run, chunk))
+            done += 1
+            if on_progress:
+                on_progress(done, len(article_plan.chunks))
+
+        async with asyncio.TaskGroup() as group:
+            for chunk in article_plan.chunks:
+                group.create_task(one(chunk))
+    except* ModelCallError as failures:
+        raise failures.exceptions[0] from None
+    finally:
+        if owned:
+            await model.aclose()
+    with run.local():
+        result = _stitch(article_plan, outcomes, run)
+    result.timings.total_s = time.perf_counter() - started
+    return result
+
+
+def repair_article(
+    text: str,
+    config: RepairConfig | None = None,
+    *,
+    client: ChatModel | openai.AsyncOpenAI | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> RepairResult:
+    """Synchronous `arepair_article`, for scripts. Works even under a running loop."""
+    job = arepair_article(text, config, client=client, on_progress=on_progress)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(job)
+    # Called from inside an event loop (a notebook, a sync helper in async code): give
+    # the job a loop of its own in a worker thread instead of failing.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, job).result()
+
+
+def check_article(text: str) -> None:
+    if not text.strip():
+        raise InputError("the article is empty (nothing but whitespace)", reason="empty")
+    if "\x00" in text:
+        raise InputError(
+            "the article contains NUL bytes: it looks like a binary file", reason="binary"
+        )
+
+
+def _model_for(
+    config: RepairConfig, client: ChatModel | openai.AsyncOpenAI | None
+) -> tuple[ChatModel, bool]:
+    if client is None:
+        return OpenAIChat(config), True
+    if isinstance(client, openai.AsyncOpenAI):
+        return OpenAIChat(config, client=client), True
+    return client, False
+
+
+# --- one chunk ------------------------------------------------------------------------
+
+
+async def _repair_chunk(run: _Run, chunk: Chunk) -> dict[str, _UnitOutcome]:
+    config = run.config
+    outcomes = {u.id: _UnitOutcome() for u in chunk.units}
+    pending = [u.id for u in chunk.units]
+    feedback: list[str] = []
+    model = config.model
+    fallback_used = False
+    tries = 0
+    while pending and tries <= config.max_reasks:
+        tries += 1
+        with run.local():
+            request = _request(run, chunk, pending, feedback, model)
+        try:
+            reply = await _call(run, request)
+        except ModelCallError as exc:
+            if exc.context.get("status") in _FATAL_STATUS:
+                raise
+            _give_up(outcomes, pending, f"model call failed: {exc.message}", tries)
+            return outcomes
+        except ModelOutputError as exc:
+            reply = None
+            problem: Problem | None = Problem(
+                str(exc.context.get("reason", "unusable")), exc.message, tuple(pending)
+            )
+        if reply is not None:
+            with run.local():
+                parsed = _parse(reply, chunk, pending)
+            problem = _whole_answer_problem(reply, pending)
+            if problem is None:
+                for note in parsed.notes:
+                    run.notes.append(f"chunk {chunk.index + 1}: {note}")
+                with run.local():
+                    feedback = _accept(parsed, chunk, pending, outcomes, tries, config)
+                pending = [i for i in pending if outcomes[i].text is None]
+                continue
+        # Nothing in this answer is usable (refusal, content filter, transport-level empty).
+        assert problem is not None
+        if problem.reason in ("refusal", "content-filter") and config.fallback_model:
+            if fallback_used:
+                break
+            fallback_used, model = True, config.fallback_model
+            run.notes.append(f"chunk {chunk.index + 1}: {problem.message}; trying {model}")
+        elif problem.reason in ("refusal", "content-filter"):
+            _give_up(outcomes, pending, problem.message, tries)
+            return outcomes
+        for unit_id in pending:
+            outcomes[unit_id].reason = problem.message
+        feedback = [problem.message]
+    _give_up(outcomes, pending, None, tries)
+    return outcomes
+
+
+def _request(
+    run: _Run, chunk: Chunk, pending: list[str], feedback: list[str], model: str
+) -> ChatRequest:
+    config = run.config
+    asked = pending if len(pending) < len(chunk.units) else None
+    size = sum(len(u.text) for u in chunk.units if asked is None or u.id in asked)
+    return ChatRequest(
+        messages=prompts.messages(
+            chunk, config.style, unit_ids=asked, glossary=config.glossary, findings=feedback or None
+        ),
+        model=model,
+        temperature=config.temperature,
+        # About twice the tokens the passage should need: room to repair, none to ramble.
+        max_tokens=size // 2 + 256,
+    )
+
+
+async def _call(run: _Run, request: ChatRequest) -> ChatReply:
+    async with run.semaphore:
+        reply = await run.model.complete(request)
+    run.usage.add(reply.usage)
+    run.model_wait_s += reply.wait_s
+    return reply
+
+
+def _parse(reply: ChatReply, chunk: Chunk, pending: list[str]) -> ParsedAnswer:
+    units = [u for u in chunk.units if u.id in pending]
+    return parse_answer(reply.content, units, truncated=reply.finish_reason == "length")
+
+
+def _whole_answer_problem(reply: ChatReply, pending: list[str]) -> Problem | None:
+    ids = tuple(pending)
+    if reply.finish_reason == "content_filter":
+        return Problem("content-filter", "the provider's content filter stopped the answer", ids)
+    if reply.refusal:
+        return Problem("refusal", f"the model refused: {reply.refusal[:120]}", ids)
+    if reply.finish_reason not in ("stop", "length", "eos", "end_turn"):
+        return Problem("finish-reason", f"the answer ended with '{reply.finish_reason}'", ids)
+    return None
+
+
+def _accept(
+    parsed: ParsedAnswer,
+    chunk: Chunk,
+    pending: list[str],
+    outcomes: dict[str, _UnitOutcome],
+    tries: int,
+    config: RepairConfig,
+) -> list[str]:
+    """Keep the units whose answer passed every check; return feedback for the rest."""
+    by_id = {u.id: u for u in chunk.units}
+    feedback: list[str] = []
+    for problem in parsed.problems:
+        for unit_id in problem.unit_ids:
+            outcomes[unit_id].reason = problem.message
+            outcomes[unit_id].attempts = tries
+        feedback.append(problem.message)
+    for unit_id, text in parsed.texts.items():
+        outcome = outcomes[unit_id]
+        outcome.attempts = tries
+        findings = check_repair(by_id[unit_id], text, config)
+        if findings:
+            outcome.findings = findings
+            outcome.reason = f"the repair changed facts: {'; '.join(findings)}"
+            feedback.extend(f"{unit_id}: {f}" for f in findings)
+        else:
+            outcome.text, outcome.reason, outcome.findings = text, None, []
+    return feedback
+
+
+def check_repair(unit: Unit, repaired: str, config: RepairConfig) -> list[str]:
+    """Findings that forbid using `repaired` for `unit` (empty when it may be used)."""
+    return []
+
+
+def _give_up(
+    outcomes: dict[str, _UnitOutcome], pending: list[str], reason: str | None, tries: int
+) -> None:
+    for unit_id in pending:
+        outcome = outcomes[unit_id]
+        outcome.attempts = max(outcome.attempts, tries)
+        if reason is not None or outcome.reason is None:
+            outcome.reason = reason or "no usable answer"
+
+
+# --- stitching ------------------------------------------------------------------------
+
+
+def _stitch(article_plan: Plan, outcomes: dict[str, _UnitOutcome], run: _Run) -> RepairResult:
+    texts = {uid: o.text for uid, o in outcomes.items() if o.text is not None}
+    by_paragraph: dict[str, list[Unit]] = {}
+    for unit in article_plan.units:
+        by_paragraph.setdefault(unit.paragraph, []).append(unit)
+    paragraphs: list[ParagraphResult] = []
+    for pid, units in by_paragraph.items():
+        source = "".join(u.text + u.tail for u in units[:-1]) + units[-1].text
+        repaired = "".join(texts.get(u.id, u.text) + u.tail for u in units[:-1])
+        repaired += texts.get(units[-1].id, units[-1].text)
+        failed = [outcomes[u.id] for u in units if u.id in outcomes and outcomes[u.id].text is None]
+        status: ParagraphStatus
+        if failed:
+            status = "kept-original"
+        elif " ".join(repaired.split()) == " ".join(source.split()):
+            status = "unchanged"
+        else:
+            status = "repaired"
+        paragraphs.append(
+            ParagraphResult(
+                id=pid,
+                kind=units[0].kind.value,
+                status=status,
+                source=source,
+                repaired=repaired,
+                reason="; ".join(dict.fromkeys(o.reason or "" for o in failed)) or None,
+                findings=[f for o in failed for f in o.findings],
+                attempts=max(
+                    (outcomes[u.id].attempts for u in units if u.id in outcomes), default=0
+                ),
+            )
+        )
+    return RepairResult(
+        text=article_plan.join(texts),
+        paragraphs=paragraphs,
+        usage=run.usage,
+        model=run.config.model,
+        template_version=prompts.template_version(run.config.style),
+        style=run.config.style,
+        chunks=len(article_plan.chunks),
+        timings=Timings(model_wait_s=run.model_wait_s, local_s=run.local_s),
+        notes=run.notes,
+    )
