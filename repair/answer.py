@@ -38,6 +38,9 @@ _PROMPT_MARKERS = (
     "You are a copy editor",
     "[[P",
 )
+# Markers that no article can contain (the fence is a hash of the chunk): their presence
+# anywhere in an answer means the prompt came back, not a repair.
+_ECHO_MARKERS = ("@@DATA-", "PASSAGE TO REPAIR", "Task, restated:")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +73,12 @@ def parse_answer(
     text = (content or "").strip()
     if not text:
         result.problems.append(Problem("empty", "the answer was empty", tuple(wanted)))
+        return result
+    sources = " ".join(u.text for u in units)
+    echoed = next((m for m in _ECHO_MARKERS if m in text and m not in sources), None)
+    if echoed:
+        message = f"the answer repeated the prompt ({echoed!r}) instead of repairing the text"
+        result.problems.append(Problem("prompt-echo", message, tuple(wanted)))
         return result
     matches = list(_TAG.finditer(text))
     if not matches:

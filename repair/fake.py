@@ -111,6 +111,8 @@ class FakeServer:
         self._random = random.Random(seed)  # noqa: S311 (fault draws, not secrets)
         self._lock = threading.Lock()
         self._seen_prefixes: set[str] = set()
+        self.in_flight = 0
+        self.peak_in_flight = 0  # most chat requests being served at once
         self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -167,6 +169,12 @@ class FakeServer:
     def _record(self, entry: Logged) -> None:
         with self._lock:
             self.log.append(entry)
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+
+    def _write_log(self, entry: Logged) -> None:
+        with self._lock:
+            self.in_flight -= 1
             if self._log_file:
                 self._log_file.write(json.dumps(vars(entry)) + "\n")
                 self._log_file.flush()
@@ -293,10 +301,11 @@ def _handler_for(server: FakeServer) -> type[BaseHTTPRequestHandler]:
             if model in server.refuse_models and fault is None:
                 fault = "refusal"
             entry = Logged(len(server.log) + 1, self.path, model, fault, 200)
+            server._record(entry)  # in order of arrival, even if it ends last
             try:
                 self._chat(body, fault, entry)
             finally:
-                server._record(entry)
+                server._write_log(entry)
 
         def _chat(self, body: dict[str, Any], fault: str | None, entry: Logged) -> None:
             model = entry.model

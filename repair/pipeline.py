@@ -32,6 +32,7 @@ ProgressCallback = Callable[[int, int], None]  # (chunks done, chunks in all)
 
 # Statuses that make a fatal configuration problem: re-asking cannot help, stop the article.
 _FATAL_STATUS = frozenset({400, 401, 403, 404})
+_REFUSALS = frozenset({"refusal", "content-filter"})
 
 
 @dataclass(slots=True)
@@ -151,49 +152,40 @@ async def _repair_chunk(run: _Run, chunk: Chunk) -> dict[str, _UnitOutcome]:
     pending = [u.id for u in chunk.units]
     feedback: list[str] = []
     model = config.model
-    fallback_used = False
-    tries = 0
-    while pending and tries <= config.max_reasks:
-        tries += 1
+    requests_left = 1 + config.max_reasks
+    while pending and requests_left:
+        requests_left -= 1
         with run.local():
             request = _request(run, chunk, pending, feedback, model)
         try:
             reply = await _call(run, request)
+            with run.local():
+                parsed = _parse(reply, chunk, pending)
+            problem = _whole_answer_problem(reply, parsed, pending)
         except ModelCallError as exc:
             if exc.context.get("status") in _FATAL_STATUS:
                 raise
-            _give_up(outcomes, pending, f"model call failed: {exc.message}", tries)
-            return outcomes
+            _mark(outcomes, pending, f"model call failed: {exc.message}")
+            break  # the transport layer already retried: asking again would multiply
         except ModelOutputError as exc:
-            reply = None
-            problem: Problem | None = Problem(
-                str(exc.context.get("reason", "unusable")), exc.message, tuple(pending)
-            )
-        if reply is not None:
+            reason = str(exc.context.get("reason", "unusable"))
+            problem = Problem(reason, exc.message, tuple(pending))
+        _count_attempt(outcomes, pending)
+        if problem is None:
+            run.notes.extend(f"chunk {chunk.index + 1}: {note}" for note in parsed.notes)
             with run.local():
-                parsed = _parse(reply, chunk, pending)
-            problem = _whole_answer_problem(reply, pending)
-            if problem is None:
-                for note in parsed.notes:
-                    run.notes.append(f"chunk {chunk.index + 1}: {note}")
-                with run.local():
-                    feedback = _accept(parsed, chunk, pending, outcomes, tries, config)
-                pending = [i for i in pending if outcomes[i].text is None]
-                continue
-        # Nothing in this answer is usable (refusal, content filter, transport-level empty).
-        assert problem is not None
-        if problem.reason in ("refusal", "content-filter") and config.fallback_model:
-            if fallback_used:
-                break
-            fallback_used, model = True, config.fallback_model
-            run.notes.append(f"chunk {chunk.index + 1}: {problem.message}; trying {model}")
-        elif problem.reason in ("refusal", "content-filter"):
-            _give_up(outcomes, pending, problem.message, tries)
-            return outcomes
-        for unit_id in pending:
-            outcomes[unit_id].reason = problem.message
+                feedback = _accept(parsed, chunk, outcomes, config)
+            pending = [i for i in pending if outcomes[i].text is None]
+            continue
+        # Nothing in this answer is usable.
+        _mark(outcomes, pending, problem.message)
         feedback = [problem.message]
-    _give_up(outcomes, pending, None, tries)
+        if problem.reason in _REFUSALS:
+            if not config.fallback_model or model == config.fallback_model:
+                break  # re-asking the same model the same question gets the same refusal
+            model = config.fallback_model
+            requests_left = max(requests_left, 1)  # the fallback gets its one try
+            run.notes.append(f"chunk {chunk.index + 1}: {problem.message}; trying {model}")
     return outcomes
 
 
@@ -227,7 +219,9 @@ def _parse(reply: ChatReply, chunk: Chunk, pending: list[str]) -> ParsedAnswer:
     return parse_answer(reply.content, units, truncated=reply.finish_reason == "length")
 
 
-def _whole_answer_problem(reply: ChatReply, pending: list[str]) -> Problem | None:
+def _whole_answer_problem(
+    reply: ChatReply, parsed: ParsedAnswer, pending: list[str]
+) -> Problem | None:
     ids = tuple(pending)
     if reply.finish_reason == "content_filter":
         return Problem("content-filter", "the provider's content filter stopped the answer", ids)
@@ -235,15 +229,17 @@ def _whole_answer_problem(reply: ChatReply, pending: list[str]) -> Problem | Non
         return Problem("refusal", f"the model refused: {reply.refusal[:120]}", ids)
     if reply.finish_reason not in ("stop", "length", "eos", "end_turn"):
         return Problem("finish-reason", f"the answer ended with '{reply.finish_reason}'", ids)
+    # Parse-level problems that cover the whole answer (a refusal in words, an echo).
+    for problem in parsed.problems:
+        if problem.reason in ("refusal", "prompt-echo") and set(problem.unit_ids) >= set(ids):
+            return problem
     return None
 
 
 def _accept(
     parsed: ParsedAnswer,
     chunk: Chunk,
-    pending: list[str],
     outcomes: dict[str, _UnitOutcome],
-    tries: int,
     config: RepairConfig,
 ) -> list[str]:
     """Keep the units whose answer passed every check; return feedback for the rest."""
@@ -252,11 +248,9 @@ def _accept(
     for problem in parsed.problems:
         for unit_id in problem.unit_ids:
             outcomes[unit_id].reason = problem.message
-            outcomes[unit_id].attempts = tries
         feedback.append(problem.message)
     for unit_id, text in parsed.texts.items():
         outcome = outcomes[unit_id]
-        outcome.attempts = tries
         findings = check_repair(by_id[unit_id], text, config)
         if findings:
             outcome.findings = findings
@@ -272,14 +266,14 @@ def check_repair(unit: Unit, repaired: str, config: RepairConfig) -> list[str]:
     return []
 
 
-def _give_up(
-    outcomes: dict[str, _UnitOutcome], pending: list[str], reason: str | None, tries: int
-) -> None:
-    for unit_id in pending:
-        outcome = outcomes[unit_id]
-        outcome.attempts = max(outcome.attempts, tries)
-        if reason is not None or outcome.reason is None:
-            outcome.reason = reason or "no usable answer"
+def _mark(outcomes: dict[str, _UnitOutcome], unit_ids: list[str], reason: str) -> None:
+    for unit_id in unit_ids:
+        outcomes[unit_id].reason = reason
+
+
+def _count_attempt(outcomes: dict[str, _UnitOutcome], unit_ids: list[str]) -> None:
+    for unit_id in unit_ids:
+        outcomes[unit_id].attempts += 1
 
 
 # --- stitching ------------------------------------------------------------------------

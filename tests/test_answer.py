@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import pytest
+
+from repair.answer import parse_answer, plausible_length
+from repair.chunker import Unit
+from repair.segment import BlockKind
+
+UNITS = [
+    Unit("P1", "P1", BlockKind.PARAGRAPH, "The first paragraph of the garbled text.", "\n\n"),
+    Unit("P2", "P2", BlockKind.PARAGRAPH, "The second paragraph of the garbled text.", "\n"),
+]
+LONG = Unit("P3", "P3", BlockKind.PARAGRAPH, "A long paragraph that goes on and on. " * 5, "")
+GOOD = "[[P1]] The first paragraph, repaired.\n[[P2]] The second paragraph, repaired."
+
+
+def test_a_good_answer_is_matched_by_id() -> None:
+    parsed = parse_answer(GOOD, UNITS)
+    assert parsed.texts == {
+        "P1": "The first paragraph, repaired.",
+        "P2": "The second paragraph, repaired.",
+    }
+    assert not parsed.problems
+
+
+def test_order_does_not_matter_and_type_suffix_is_accepted() -> None:
+    parsed = parse_answer("[[P2|caption]] Two here.\n[[P1]] One here.", UNITS)
+    assert set(parsed.texts) == {"P1", "P2"}
+
+
+@pytest.mark.parametrize(
+    ("content", "reason", "usable"),
+    [
+        (None, "empty", set()),
+        ("   ", "empty", set()),
+        ("I'm sorry, but I can't help with that.", "refusal", set()),
+        ("The first paragraph, repaired. The second one.", "missing-id", set()),
+        ("[[P1]] Only the first, repaired well enough.", "missing-id", {"P1"}),
+        (GOOD + "\n[[P2]] Again.", "duplicate-id", {"P1"}),
+        ("[[P1]] \n[[P2]] The second paragraph, repaired.", "empty", {"P2"}),
+        (
+            "[[P1]] Here is the repaired text: the first.\n[[P2]] The second, repaired.",
+            "commentary",
+            {"P2"},
+        ),
+        (GOOD + "\n[[P3]] Too short.", "implausible-length", {"P1", "P2"}),
+        ("[[P1]] @@DATA-ABC@@ PASSAGE TO REPAIR\n[[P2]] The second, fixed.", "prompt-echo", set()),
+        (
+            "[[P1]] The first, repaired [[P2]] here.\n[[P2]] The second, fixed.",
+            "prompt-echo",
+            {"P2"},
+        ),
+    ],
+)
+def test_bad_answers_are_detected(content: str | None, reason: str, usable: set[str]) -> None:
+    parsed = parse_answer(content, [*UNITS, LONG] if "[[P3]]" in (content or "") else UNITS)
+    assert reason in {p.reason for p in parsed.problems}
+    assert set(parsed.texts) == usable
+
+
+def test_commentary_around_the_paragraphs_is_dropped_not_pasted() -> None:
+    content = f"Here is the repaired text:\n\n{GOOD}\n\nLet me know if you need more changes."
+    parsed = parse_answer(content, UNITS)
+    assert parsed.texts["P2"] == "The second paragraph, repaired."
+    assert all("Let me know" not in t and "Here is" not in t for t in parsed.texts.values())
+    assert len(parsed.notes) == 2
+
+
+def test_a_truncated_answer_keeps_only_complete_paragraphs() -> None:
+    parsed = parse_answer(
+        "[[P1]] The first paragraph, repaired.\n[[P2]] The sec", UNITS, truncated=True
+    )
+    assert set(parsed.texts) == {"P1"}
+    assert [p.reason for p in parsed.problems] == ["length"]
+
+
+def test_unknown_ids_are_ignored() -> None:
+    parsed = parse_answer(GOOD + "\n[[P9]] Something else entirely.", UNITS)
+    assert set(parsed.texts) == {"P1", "P2"}
+    assert any("P9" in note for note in parsed.notes)
+
+
+_CREDITED = (
+    "Reuters/Kevin Lamarque President Trump and President Putin shook his hands during "
+    "a joint press conference Reuters/Kevin Lamarque"
+)
+
+
+@pytest.mark.parametrize(
+    ("source", "repaired", "caption", "ok"),
+    [
+        ("a" * 200, "a" * 150, False, True),
+        ("a" * 200, "a" * 60, False, False),
+        ("a" * 200, "a" * 450, False, False),
+        ("Short head", "A short heading here", False, True),
+        (_CREDITED, "Reuters/Kevin Lamarque: Trump and Putin shook hands", True, True),
+        (_CREDITED, "Reuters/Kevin Lamarque: Trump and Putin shook hands", False, False),
+    ],
+)
+def test_plausible_length(source: str, repaired: str, caption: bool, ok: bool) -> None:
+    assert plausible_length(source, repaired, caption=caption) is ok

@@ -1,0 +1,189 @@
+"""The command line, as a user types it: argv in, exit code and output out."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from repair.cli import main
+from repair.fake import FakeServer
+
+from .conftest import TEST_KEY, golden_pair, small_article
+
+
+@pytest.fixture
+def article(tmp_path: Path) -> Path:
+    path = tmp_path / "article.txt"
+    path.write_text(small_article()[0], encoding="utf-8")
+    return path
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_fix_prints_the_repair_and_exits_0(
+    server: FakeServer,
+    article: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", TEST_KEY)
+    code, out, err = run(["fix", str(article), "--base-url", server.base_url], capsys)
+    assert code == 0
+    assert out == small_article()[1]
+    assert "3 repaired" in err
+    assert TEST_KEY not in out + err
+
+
+def test_fix_json_and_output_file(
+    server: FakeServer, article: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(["fix", str(article), "--base-url", server.base_url, "--json"], capsys)
+    result = json.loads(out)
+    assert code == 0 and result["text"] == small_article()[1]
+    assert {p["status"] for p in result["paragraphs"]} == {"repaired"}
+    assert result["usage"]["calls"] == 1 and result["template_version"].startswith("repair@")
+    target = tmp_path / "out" / "fixed.txt"
+    code, out, _ = run(
+        ["fix", str(article), "--base-url", server.base_url, "-o", str(target)], capsys
+    )
+    assert code == 0 and out == "" and target.read_text(encoding="utf-8") == small_article()[1]
+
+
+def test_fix_exits_1_when_a_paragraph_is_flagged(
+    server: FakeServer, article: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.script(*["empty"] * 3)
+    code, out, err = run(["fix", str(article), "--base-url", server.base_url], capsys)
+    assert code == 1
+    assert out == small_article()[0]  # nothing lost: the original text, flagged
+    assert "flagged P1" in err
+
+
+def test_fix_reads_stdin(
+    server: FakeServer, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(small_article()[0].encode())))
+    code, out, _ = run(["fix", "-", "--base-url", server.base_url], capsys)
+    assert code == 0 and out == small_article()[1]
+
+
+def test_no_configuration_explains_how_to_configure(
+    article: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(["fix", str(article)], capsys)
+    assert code == 2 and out == ""
+    assert "OPENAI_API_KEY" in err and "--base-url" in err and "repair demo" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty"),
+        (b"  \n\t\n", "empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "binary"),
+        ("Привет, мир".encode("cp1251"), "not valid utf-8"),
+    ],
+)
+def test_bad_input_exits_2_with_a_reason(
+    tmp_path: Path, content: bytes, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "bad.txt"
+    path.write_bytes(content)
+    code, _, err = run(["fix", str(path), "--base-url", "http://127.0.0.1:9/v1"], capsys)
+    assert code == 2 and message in err
+
+
+def test_other_encodings_and_limits(
+    server: FakeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "latin.txt"
+    path.write_bytes("Café in Zürich opened on Monday.".encode("latin-1"))
+    code, out, _ = run(
+        ["fix", str(path), "--base-url", server.base_url, "--encoding", "latin-1"], capsys
+    )
+    assert code == 0 and out == "Café in Zürich opened on Monday."
+    code, _, err = run(
+        [
+            "fix",
+            str(path),
+            "--base-url",
+            server.base_url,
+            "--encoding",
+            "latin-1",
+            "--max-chars",
+            "10",
+        ],
+        capsys,
+    )
+    assert code == 2 and "over the limit" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["fix", "/no/such/file.txt", "--base-url", "http://127.0.0.1:9/v1"], "no such file"),
+        (["fix", "/", "--base-url", "http://127.0.0.1:9/v1"], "is a directory"),
+        (["demo", "no-such-case"], "no demo case"),
+    ],
+)
+def test_usage_errors_exit_2(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(argv, capsys)
+    assert code == 2 and message in err
+
+
+def test_invalid_setting_is_a_clear_error(
+    article: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(
+        ["fix", str(article), "--base-url", "http://127.0.0.1:9/v1", "--concurrency", "0"], capsys
+    )
+    assert code == 2 and "concurrency" in err and "Traceback" not in err
+
+
+def test_demo_prints_the_reference(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(["demo"], capsys)
+    assert code == 0
+    assert out == golden_pair()[1]
+    assert "no model was called" in err
+
+
+def test_demo_lists_cases(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["demo", "--list"], capsys)
+    assert code == 0 and "putin-trump" in out.split()
+
+
+def test_help_teaches_with_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["fix", "--help"])
+    out = capsys.readouterr().out
+    assert exited.value.code == 0
+    assert "examples:" in out and "--base-url http://localhost:11434/v1" in out
+
+
+def test_python_dash_m_and_no_traceback_without_configuration(tmp_path: Path) -> None:
+    article = tmp_path / "a.txt"
+    article.write_text("Some text.", encoding="utf-8")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "repair", "fix", str(article)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "no model endpoint is configured" in done.stderr
+    assert "Traceback" not in done.stderr
