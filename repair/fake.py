@@ -166,9 +166,11 @@ class FakeServer:
                 return self._random.choice(self.fault_mix)
         return None
 
-    def _record(self, entry: Logged) -> None:
+    def _record(self, entry: Logged, *, chat: bool = True) -> None:
         with self._lock:
             self.log.append(entry)
+            if not chat:
+                return
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
 
@@ -268,7 +270,7 @@ def _handler_for(server: FakeServer) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             if self.path.rstrip("/").endswith("/models"):
-                server._record(Logged(len(server.log) + 1, self.path, None, None, 200))
+                server._record(Logged(len(server.log) + 1, self.path, None, None, 200), chat=False)
                 self._json(
                     200, {"object": "list", "data": [{"id": "fake-repair", "object": "model"}]}
                 )
