@@ -31,6 +31,23 @@ class Usage(BaseModel):
         return self.prompt_tokens + self.completion_tokens
 
 
+class CallRecord(BaseModel):
+    """One request to the endpoint, as billed: the per-call usage record."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    chunk: int
+    model: str
+    units: list[str]
+    attempts: int = Field(description="transport attempts this request took")
+    finish_reason: str
+    prompt_tokens: int
+    completion_tokens: int
+    cached_tokens: int
+    started_s: float = Field(description="seconds after the article started")
+    wait_s: float = Field(description="seconds waiting on the endpoint, retries included")
+
+
 class ParagraphResult(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -63,6 +80,7 @@ class RepairResult(BaseModel):
     style: str
     chunks: int
     timings: Timings
+    calls: list[CallRecord] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
 
     @property

@@ -24,7 +24,14 @@ from repair.chunker import Chunk, Plan, Unit, plan
 from repair.config import RepairConfig
 from repair.errors import InputError, ModelCallError, ModelOutputError
 from repair.llm import ChatModel, ChatReply, ChatRequest, OpenAIChat
-from repair.models import ParagraphResult, ParagraphStatus, RepairResult, Timings, Usage
+from repair.models import (
+    CallRecord,
+    ParagraphResult,
+    ParagraphStatus,
+    RepairResult,
+    Timings,
+    Usage,
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +57,9 @@ class _Run:
     config: RepairConfig
     model: ChatModel
     semaphore: asyncio.Semaphore
+    started: float = field(default_factory=time.perf_counter)
     usage: Usage = field(default_factory=Usage)
+    calls: list[CallRecord] = field(default_factory=list)
     model_wait_s: float = 0.0
     local_s: float = 0.0
     notes: list[str] = field(default_factory=list)
@@ -79,7 +88,9 @@ async def arepair_article(
     article_plan = plan(text, config.chunk_chars, config.context_chars)
     local_plan_s = time.perf_counter() - started
     model, owned = _model_for(config, client)
-    run = _Run(config, model, asyncio.Semaphore(config.concurrency), local_s=local_plan_s)
+    run = _Run(
+        config, model, asyncio.Semaphore(config.concurrency), started=started, local_s=local_plan_s
+    )
     try:
         outcomes: dict[str, _UnitOutcome] = {}
         done = 0
@@ -158,7 +169,7 @@ async def _repair_chunk(run: _Run, chunk: Chunk) -> dict[str, _UnitOutcome]:
         with run.local():
             request = _request(run, chunk, pending, feedback, model)
         try:
-            reply = await _call(run, request)
+            reply = await _call(run, request, chunk, pending)
             with run.local():
                 parsed = _parse(reply, chunk, pending)
             problem = _whole_answer_problem(reply, parsed, pending)
@@ -206,11 +217,26 @@ def _request(
     )
 
 
-async def _call(run: _Run, request: ChatRequest) -> ChatReply:
+async def _call(run: _Run, request: ChatRequest, chunk: Chunk, pending: list[str]) -> ChatReply:
     async with run.semaphore:
+        started = time.perf_counter()
         reply = await run.model.complete(request)
     run.usage.add(reply.usage)
     run.model_wait_s += reply.wait_s
+    run.calls.append(
+        CallRecord(
+            chunk=chunk.index,
+            model=request.model,
+            units=list(pending),
+            attempts=reply.attempts,
+            finish_reason=reply.finish_reason,
+            prompt_tokens=reply.usage.prompt_tokens,
+            completion_tokens=reply.usage.completion_tokens,
+            cached_tokens=reply.usage.cached_tokens,
+            started_s=started - run.started,
+            wait_s=reply.wait_s,
+        )
+    )
     return reply
 
 
@@ -320,5 +346,6 @@ def _stitch(article_plan: Plan, outcomes: dict[str, _UnitOutcome], run: _Run) ->
         style=run.config.style,
         chunks=len(article_plan.chunks),
         timings=Timings(model_wait_s=run.model_wait_s, local_s=run.local_s),
+        calls=sorted(run.calls, key=lambda c: c.started_s),
         notes=run.notes,
     )

@@ -31,6 +31,7 @@ def test_transport_faults_are_retried_and_recovered(server: FakeServer, fault: s
     assert result.ok
     requests = server.chat_requests()
     assert [r.fault for r in requests] == [fault, None]
+    assert [call.attempts for call in result.calls] == [2]
 
 
 def test_retries_stop_at_the_policy_limit_and_the_chunk_is_kept(server: FakeServer) -> None:
