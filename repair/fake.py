@@ -41,6 +41,8 @@ ANSWER_FAULTS = (
     "content-filter",
     "echo",
     "change-number",
+    "merge-entities",
+    "invent-entity",
 )
 STATUS_FAULTS = ("400", "401", "403", "404")
 FAULTS = TRANSPORT_FAULTS + ANSWER_FAULTS + STATUS_FAULTS
@@ -65,6 +67,18 @@ def golden_answers() -> dict[str, str]:
         for s, t in zip(source, target, strict=True):
             answers.setdefault(_normal(s.text), t.text)
     return answers
+
+
+def golden_entities() -> list[dict[str, Any]]:
+    """Every entity of every golden case's facts.json: canonical spelling, aliases, role."""
+    entities: list[dict[str, Any]] = []
+    for facts in sorted(data_dir("golden").glob("*/facts.json")):
+        entities.extend(json.loads(facts.read_text(encoding="utf-8")).get("entities", []))
+    return entities
+
+
+def _fold(text: str) -> str:
+    return "".join(c for c in text.casefold() if c.isalnum() or c == " ").strip()
 
 
 @dataclass
@@ -105,6 +119,7 @@ class FakeServer:
         self.retry_after_ms, self.slow_seconds = retry_after_ms, slow_seconds
         self.refuse_models = set(refuse_models)
         self.answers = golden_answers() if answers is None else answers
+        self.entities = golden_entities()
         self.log: list[Logged] = []
         self._log_file = open(log_path, "a", encoding="utf-8") if log_path else None  # noqa: SIM115
         self._script: deque[str] = deque()
@@ -187,6 +202,8 @@ class FakeServer:
         """(content, finish_reason, unit ids) for a chat request, with `fault` applied."""
         messages = body.get("messages") or []
         user = next((m["content"] for m in reversed(messages) if m.get("role") == "user"), "")
+        if "@@NAMES-" in str(user):
+            return self._glossary(str(user), fault), "stop", []
         units = _passage(str(user))
         lines = [f"[[{uid}]] {self.answers.get(_normal(text), text)}" for uid, text in units]
         ids = [uid for uid, _ in units]
@@ -219,6 +236,29 @@ class FakeServer:
             content = str(user)
         return content, "stop", ids
 
+    def _glossary(self, user: str, fault: str | None) -> str:
+        """Pick each cluster's spelling from the golden entities, else its commonest one."""
+        chosen = []
+        for cluster_id, spellings in _clusters(user):
+            known = self._entity_for(spellings)
+            canonical = known["canonical"] if known else spellings[0]
+            role = known.get("role", "") if known else ""
+            chosen.append({"cluster": cluster_id, "canonical": canonical, "role": role})
+        if fault == "merge-entities" and len(chosen) > 1:
+            for entry in chosen[1:]:
+                entry["canonical"] = chosen[0]["canonical"]
+        if fault == "invent-entity":
+            chosen.append({"cluster": "E999", "canonical": "Joe Bloggs", "role": "invented"})
+        return json.dumps({"entities": chosen})
+
+    def _entity_for(self, spellings: list[str]) -> dict[str, Any] | None:
+        wanted = {_fold(s) for s in spellings}
+        for entity in self.entities:
+            names = {_fold(entity["canonical"]), *(_fold(a) for a in entity.get("aliases", []))}
+            if wanted & names:
+                return entity
+        return None
+
     def usage(self, body: dict[str, Any], content: str | None) -> dict[str, Any]:
         messages = body.get("messages") or []
         prompt = sum(estimate_tokens(str(m.get("content", ""))) + 4 for m in messages)
@@ -247,6 +287,20 @@ def _passage(user: str) -> list[tuple[str, str]]:
         if match:
             units.append((match.group(1), match.group(2)))
     return units
+
+
+_CLUSTER_LINE = re.compile(r"^(E\d+): (.+)$")
+
+
+def _clusters(user: str) -> list[tuple[str, list[str]]]:
+    """(id, spellings) from a glossary request's "E1: Witcoof (2) | Vitcoof (1)" lines."""
+    found = []
+    for line in user.splitlines():
+        match = _CLUSTER_LINE.match(line)
+        if match:
+            spellings = [re.sub(r" \(\d+\)$", "", s.strip()) for s in match.group(2).split(" | ")]
+            found.append((match.group(1), spellings))
+    return found
 
 
 def _change_first_number(lines: list[str]) -> list[str]:
