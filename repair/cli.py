@@ -19,6 +19,7 @@ from pydantic import SecretStr, ValidationError
 
 from repair.config import RepairConfig
 from repair.errors import ConfigurationError, InputError, ModelCallError, RepairError
+from repair.glossary import load_glossary_file
 from repair.models import RepairResult
 
 EXIT_OK, EXIT_FLAGGED, EXIT_USAGE = 0, 1, 2
@@ -38,6 +39,9 @@ examples:
 
   # from a pipe, with a freer rewrite and a backup model for refusals
   cat article.txt | repair fix - --style fluent --fallback-model gpt-4o
+
+  # the editor's spellings win over the model's choice
+  repair fix article.txt --glossary names.json    # {"Witkoff": ["Witcooff", "Vitcoof"]}
 
 exit status: 0 all paragraphs repaired or unchanged, 1 some kept their original text
 (flagged, see --json), 2 bad usage, unreadable input or missing configuration.
@@ -151,6 +155,16 @@ def _model_options(command: argparse.ArgumentParser) -> None:
         "--max-attempts", type=int, help="transport attempts per request (default 5)"
     )
     group.add_argument(
+        "--glossary",
+        metavar="FILE",
+        help='pinned name spellings, JSON or YAML: {"Witkoff": ["Witcooff", "Vitcoof"]}',
+    )
+    group.add_argument(
+        "--no-glossary",
+        action="store_true",
+        help="skip the per-article call that picks one spelling per name",
+    )
+    group.add_argument(
         "--encoding", default="utf-8", help="encoding of the input file (default utf-8)"
     )
     group.add_argument(
@@ -172,6 +186,8 @@ def _config(args: argparse.Namespace) -> RepairConfig:
         chunk_chars=args.chunk_chars,
         timeout=args.timeout,
         max_attempts=args.max_attempts,
+        glossary=load_glossary_file(args.glossary) if args.glossary else None,
+        glossary_pass=False if args.no_glossary else None,
     )
 
 

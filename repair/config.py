@@ -70,6 +70,9 @@ class RepairConfig(BaseModel):
     glossary: dict[str, str] = Field(
         default_factory=dict, description="spelling -> canonical spelling, pinned by the editor"
     )
+    glossary_pass: bool = Field(
+        True, description="ask the model once per article for one spelling per name"
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **explicit: Any) -> RepairConfig:

@@ -42,6 +42,7 @@ class ChatRequest:
     model: str
     temperature: float = 0.0
     max_tokens: int | None = None
+    response_format: dict[str, Any] | None = None  # JSON schema for structured answers
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +215,8 @@ def _create_args(request: ChatRequest) -> dict[str, Any]:
     }
     if request.max_tokens:
         args["max_tokens"] = request.max_tokens
+    if request.response_format:
+        args["response_format"] = request.response_format
     return args
 
 

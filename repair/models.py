@@ -12,6 +12,27 @@ from pydantic import BaseModel, ConfigDict, Field
 ParagraphStatus = Literal["repaired", "unchanged", "kept-original"]
 
 
+class GlossaryEntry(BaseModel):
+    """One name: the spelling to use, the spellings it replaces, and who or what it is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    canonical: str
+    variants: list[str] = Field(default_factory=list)
+    role: str = ""
+    source: Literal["editor", "model", "frequency"] = "frequency"
+
+
+class Glossary(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    entries: list[GlossaryEntry] = Field(default_factory=list)
+
+    def mapping(self) -> dict[str, str]:
+        """Every variant spelling -> its canonical spelling (the validator's legal changes)."""
+        return {v: e.canonical for e in self.entries for v in e.variants if v != e.canonical}
+
+
 class Usage(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -81,6 +102,7 @@ class RepairResult(BaseModel):
     chunks: int
     timings: Timings
     calls: list[CallRecord] = Field(default_factory=list)
+    glossary: Glossary = Field(default_factory=Glossary)
     notes: list[str] = Field(default_factory=list)
 
     @property

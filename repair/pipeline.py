@@ -23,9 +23,11 @@ from repair.answer import ParsedAnswer, Problem, parse_answer
 from repair.chunker import Chunk, Plan, Unit, plan
 from repair.config import RepairConfig
 from repair.errors import InputError, ModelCallError, ModelOutputError
+from repair.glossary import build_glossary, with_pins
 from repair.llm import ChatModel, ChatReply, ChatRequest, OpenAIChat
 from repair.models import (
     CallRecord,
+    Glossary,
     ParagraphResult,
     ParagraphStatus,
     RepairResult,
@@ -63,6 +65,7 @@ class _Run:
     model_wait_s: float = 0.0
     local_s: float = 0.0
     notes: list[str] = field(default_factory=list)
+    glossary: Glossary = field(default_factory=Glossary)
 
     @contextmanager
     def local(self) -> Iterator[None]:
@@ -92,6 +95,7 @@ async def arepair_article(
         config, model, asyncio.Semaphore(config.concurrency), started=started, local_s=local_plan_s
     )
     try:
+        run.glossary = await _glossary(run, text)
         outcomes: dict[str, _UnitOutcome] = {}
         done = 0
 
@@ -135,6 +139,19 @@ def repair_article(
         return pool.submit(asyncio.run, job).result()
 
 
+async def _glossary(run: _Run, text: str) -> Glossary:
+    """One spelling per name for every chunk (see glossary.py); the editor's pins win."""
+    if not run.config.glossary_pass:
+        return with_pins(Glossary(), run.config.glossary)
+
+    async def ask(request: ChatRequest) -> ChatReply:
+        return await _call(run, request, -1, [])
+
+    glossary, notes = await build_glossary(text, ask, run.config.model, run.config.glossary)
+    run.notes.extend(notes)
+    return glossary
+
+
 def check_article(text: str) -> None:
     if not text.strip():
         raise InputError("the article is empty (nothing but whitespace)", reason="empty")
@@ -169,7 +186,7 @@ async def _repair_chunk(run: _Run, chunk: Chunk) -> dict[str, _UnitOutcome]:
         with run.local():
             request = _request(run, chunk, pending, feedback, model)
         try:
-            reply = await _call(run, request, chunk, pending)
+            reply = await _call(run, request, chunk.index, pending)
             with run.local():
                 parsed = _parse(reply, chunk, pending)
             problem = _whole_answer_problem(reply, parsed, pending)
@@ -208,7 +225,7 @@ def _request(
     size = sum(len(u.text) for u in chunk.units if asked is None or u.id in asked)
     return ChatRequest(
         messages=prompts.messages(
-            chunk, config.style, unit_ids=asked, glossary=config.glossary, findings=feedback or None
+            chunk, config.style, unit_ids=asked, glossary=run.glossary, findings=feedback or None
         ),
         model=model,
         temperature=config.temperature,
@@ -217,7 +234,8 @@ def _request(
     )
 
 
-async def _call(run: _Run, request: ChatRequest, chunk: Chunk, pending: list[str]) -> ChatReply:
+async def _call(run: _Run, request: ChatRequest, chunk: int, pending: list[str]) -> ChatReply:
+    """One request, counted: usage, timing and a call record (chunk -1 is the glossary)."""
     async with run.semaphore:
         started = time.perf_counter()
         reply = await run.model.complete(request)
@@ -225,7 +243,7 @@ async def _call(run: _Run, request: ChatRequest, chunk: Chunk, pending: list[str
     run.model_wait_s += reply.wait_s
     run.calls.append(
         CallRecord(
-            chunk=chunk.index,
+            chunk=chunk,
             model=request.model,
             units=list(pending),
             attempts=reply.attempts,
@@ -347,5 +365,6 @@ def _stitch(article_plan: Plan, outcomes: dict[str, _UnitOutcome], run: _Run) ->
         chunks=len(article_plan.chunks),
         timings=Timings(model_wait_s=run.model_wait_s, local_s=run.local_s),
         calls=sorted(run.calls, key=lambda c: c.started_s),
+        glossary=run.glossary,
         notes=run.notes,
     )

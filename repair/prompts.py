@@ -16,6 +16,7 @@ from typing import Literal
 
 from repair.chunker import Chunk
 from repair.errors import ConfigurationError
+from repair.models import Glossary
 from repair.resources import data_dir
 from repair.segment import BlockKind
 
@@ -104,12 +105,12 @@ def user_message(
     chunk: Chunk,
     *,
     unit_ids: list[str] | None = None,
-    glossary: dict[str, str] | None = None,
+    glossary: Glossary | None = None,
     findings: list[str] | None = None,
 ) -> str:
     """The request for `chunk` (or for the units of it named in `unit_ids`, on a re-ask)."""
     units = [u for u in chunk.units if unit_ids is None or u.id in unit_ids]
-    entries = "\n".join(f"- {name}" for name in sorted(set((glossary or {}).values())))
+    entries = glossary_lines(glossary) if glossary else ""
     feedback = (
         render(load("feedback"), findings="\n".join(f"- {f}" for f in findings)).rstrip()
         if findings
@@ -133,7 +134,7 @@ def messages(
     style: Style,
     *,
     unit_ids: list[str] | None = None,
-    glossary: dict[str, str] | None = None,
+    glossary: Glossary | None = None,
     findings: list[str] | None = None,
 ) -> list[dict[str, str]]:
     return [
@@ -143,6 +144,16 @@ def messages(
             "content": user_message(chunk, unit_ids=unit_ids, glossary=glossary, findings=findings),
         },
     ]
+
+
+def glossary_lines(glossary: Glossary) -> str:
+    lines = []
+    for entry in glossary.entries:
+        role = f" ({entry.role})" if entry.role else ""
+        others = [v for v in entry.variants if v != entry.canonical]
+        also = f"; also written: {', '.join(others)}" if others else ""
+        lines.append(f"- {entry.canonical}{role}{also}")
+    return "\n".join(lines)
 
 
 def _one_line(text: str) -> str:

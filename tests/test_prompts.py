@@ -5,6 +5,7 @@ import pytest
 from repair import prompts
 from repair.chunker import plan
 from repair.errors import ConfigurationError
+from repair.models import Glossary, GlossaryEntry
 
 from .conftest import golden_pair
 
@@ -30,7 +31,12 @@ def test_every_shipped_template_renders_for_both_styles() -> None:
     chunk = plan(source, 1500).chunks[1]
     for style in ("minimal", "fluent"):
         messages = prompts.messages(
-            chunk, style, glossary={"Witcoof": "Steve Witkoff"}, findings=["x"]
+            chunk,
+            style,
+            glossary=Glossary(
+                entries=[GlossaryEntry(canonical="Steve Witkoff", variants=["Witcoof"])]
+            ),
+            findings=["x"],
         )
         assert [m["role"] for m in messages] == ["system", "user"]
         assert "{{" not in messages[0]["content"] + messages[1]["content"]

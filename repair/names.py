@@ -1,0 +1,494 @@
+"""Names of people, places and organisations: finding them, and telling variants apart.
+
+Machine translation through a Slavic pivot spells one person several ways ("Witcooff",
+"Vitcoof", "Witkoff"), keeps case endings ("Mr Tuska"), and garbles credits. A repair fixes
+those spellings; it must not swap one name for another. `same_name` decides, token by
+token, with rules rather than a single similarity threshold, because the pairs that must
+stay apart are often *more* similar as strings than the variants ("Khrushcheva" is one
+letter from "Khrushchev"; "Austria" and "Australia" share seven letters):
+
+1. a transliteration key (a consonant skeleton after folding Polish, Czech and Russian
+   spellings to one form: "rz"/"zh" -> z, "cz"/"ch"/"kh" -> k, w -> v, soft c -> s);
+2. an ending rule (a long common stem with a short tail: "Dufresnoy"/"Dufresnois");
+3. a typo rule for long words ("Shuttertstock");
+4. a garble rule (same first syllable, the shorter's skeleton inside the longer's);
+5. demonyms ("Russia"/"Russian", "Poland"/"Polish", "US"/"American").
+
+A guard keeps Slavic gendered surnames apart ("Khrushchev"/"Khrushcheva").
+Hand-written rather than `jellyfish` phonetic codes: Soundex and Metaphone are tuned to
+English spelling and merge "Trump" and "Tramp" no better than they merge "Witkoff" and
+"Whitaker". `rapidfuzz` supplies the fast string distances.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import pairwise
+from typing import NamedTuple
+
+from rapidfuzz.distance import Indel, Levenshtein
+
+# Words that are capitalised without being names, or that are part of a name without
+# identifying it ("President", "University"): a name's identity is in its other words.
+TITLES = frozenset(
+    "mr mrs ms miss dr prof professor sir dame lord lady president presidents prime minister "
+    "ministers deputy secretary general governor judge referee coach manager mayor senator "
+    "chancellor king queen prince princess pope st saint chief executive director chairman "
+    "chairwoman chair associate assistant vice head leader officer ambassador envoy "
+    "commissioner prosecutor captain lieutenant colonel major sergeant mister madam "
+    "councillor rev reverend father sister brother uncle aunt".split()
+)
+GENERIC = frozenset(
+    "university college school academy institute institution centre center council "
+    "committee commission ministry department office agency authority service services "
+    "bank party union association federation foundation trust fund group company "
+    "corporation court parliament assembly house hall square street road avenue park "
+    "bay river lake mountain sea ocean port station airport hospital church cathedral "
+    "club league cup brigade army navy force forces police press media news journal "
+    "newspaper times post sciences science studies affairs research republic kingdom "
+    "state states region province county district city town village east west north "
+    "south central national international federal royal new act law bill treaty code "
+    "convention charter"
+    .split()
+)  # fmt: skip
+# Function words and common sentence openers: capitalised only because of where they are.
+STOPWORDS = frozenset(
+    "a an the and or but nor so yet for of in on at by to from with without into onto "
+    "over under about above below after before since until while when where why how what "
+    "who whom whose which that this these those there here then than as if unless though "
+    "although because it its it’s he she they we i you me him her them us our your their "
+    "his my mine is are was were be been being am do does did done have has had will would "
+    "can could should shall may might must not no yes all any some many much more most few "
+    "less least each every both either neither other another such only also just even "
+    "still already again ever never always often sometimes perhaps maybe meanwhile however "
+    "moreover instead indeed thus hence therefore besides despite during among between "
+    "through throughout across against along around behind beyond inside outside within "
+    "upon via per like unlike near far last next first second third one two three four "
+    "five six seven eight nine ten today yesterday tomorrow tonight now later earlier "
+    "soon once twice whether whatever whoever nobody nothing none everyone everybody "
+    "everything someone something anyone anything let lets according asked said says told "
+    "photo picture image images listen read source advertisement note"
+    .split()
+)  # fmt: skip
+MONTHS = (
+    "january february march april may june july august september october november december"
+).split()
+WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
+_DATE_WORDS = frozenset(MONTHS + WEEKDAYS + [d + "s" for d in WEEKDAYS])
+
+# Countries whose adjective is not the name plus a suffix. General knowledge, kept small.
+_DEMONYM_GROUPS = [
+    {"us", "usa", "america", "american", "americans", "unitedstates"},
+    {"uk", "britain", "british", "briton", "britons", "unitedkingdom"},
+    {"poland", "polish", "pole", "poles"}, {"france", "french"},
+    {"netherlands", "dutch", "holland"}, {"spain", "spanish", "spaniard"},
+    {"sweden", "swedish", "swede"}, {"denmark", "danish", "dane"},
+    {"finland", "finnish", "finn"}, {"turkey", "turkish", "turk"}, {"ireland", "irish"},
+    {"switzerland", "swiss"}, {"greece", "greek"}, {"wales", "welsh"},
+    {"scotland", "scottish", "scots"}, {"england", "english"}, {"norway", "norwegian"},
+    {"belgium", "belgian"}, {"china", "chinese"}, {"japan", "japanese"},
+    {"vietnam", "vietnamese"}, {"philippines", "filipino"}, {"eu", "europeanunion"},
+    {"un", "unitednations"},
+]  # fmt: skip
+_DEMONYM = {word: i for i, group in enumerate(_DEMONYM_GROUPS) for word in group}
+_SUFFIXES = ("n", "an", "ian", "ean", "ese", "i", "ish", "s", "")
+
+# --- folding and keys ---------------------------------------------------------------------
+
+_SPECIAL = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "ss"})
+
+
+@lru_cache(maxsize=8192)
+def fold(word: str) -> str:
+    """Lower-case ASCII letters and digits only: "Wrześniewski’s" -> "wrzesniewskis"."""
+    if word.isascii():
+        return word.lower() if word.isalnum() else "".join(c for c in word if c.isalnum()).lower()
+    decomposed = unicodedata.normalize("NFKD", word.translate(_SPECIAL))
+    return "".join(c for c in decomposed if c.isascii() and c.isalnum()).lower()
+
+
+_DIGRAPHS = [
+    ("kh", "k"), ("shch", "s"), ("tsch", "s"), ("sch", "s"), ("sh", "s"), ("zh", "z"),
+    ("rz", "z"), ("sz", "s"), ("cz", "k"), ("ch", "k"), ("ck", "k"), ("ph", "f"),
+    ("th", "t"), ("gh", "g"), ("x", "ks"), ("q", "k"), ("w", "v"), ("j", "y"),
+]  # fmt: skip
+_VOWELS = frozenset("aeiouy")
+
+
+@lru_cache(maxsize=8192)
+def transliterate(word: str) -> str:
+    """One spelling for sounds that Slavic and English write differently (folded input)."""
+    s = word
+    for old, new in _DIGRAPHS:
+        s = s.replace(old, new)
+    s = re.sub(r"c(?=[eiy])", "s", s)
+    s = s.replace("c", "k")
+    # An "h" between vowels is the Slavic "kh" ("Galaher" for "Gallacher"); elsewhere silent.
+    s = re.sub(r"(?<=[aeiou])h(?=[aeiou])", "k", s)
+    s = s[:1] + s[1:].replace("h", "")
+    return re.sub(r"(.)\1+", r"\1", s)
+
+
+@lru_cache(maxsize=8192)
+def name_key(word: str) -> str:
+    """Consonant skeleton of a folded word: "witcooff", "vitcoof", "witkoff" -> "vtkf"."""
+    s = transliterate(word)
+    skeleton = s[:1] + "".join(c for c in s[1:] if c not in _VOWELS)
+    return re.sub(r"(.)\1+", r"\1", skeleton)
+
+
+def _gendered(short: str, long: str) -> bool:
+    """Slavic surnames whose feminine form adds -a: Khrushchev/Khrushcheva, Ivanov/Ivanova."""
+    if long == short + "a" and short.endswith(("ov", "ev", "yov", "in", "yn")):
+        return True
+    return (
+        bool(re.search(r"sk(?:y|i|iy|ij)$", short))
+        and long.startswith(short[:-2])
+        and (long.endswith(("skaya", "ska")))
+    )
+
+
+def is_demonym_pair(a: str, b: str) -> bool:
+    """Whether two different folded words are a country and its adjective ("poland"/"polish")."""
+    return a != b and _demonyms(a, b)
+
+
+def _demonyms(a: str, b: str) -> bool:
+    if a in _DEMONYM and _DEMONYM.get(b) == _DEMONYM[a]:
+        return True
+    short, long = sorted((a, b), key=len)
+    if len(short) < 4 or long[:3] != short[:3]:
+        return False
+    stems = {short, short[:-1]} if short[-1] in "aeiy" else {short}
+    return any(
+        long == stem + suffix for stem in stems for suffix in _SUFFIXES if stem + suffix != short
+    )
+
+
+def _is_subsequence(short: str, long: str) -> bool:
+    it = iter(long)
+    return all(c in it for c in short)
+
+
+@lru_cache(maxsize=65536)
+def same_name(a: str, b: str) -> bool:
+    """Whether two folded name words can be one name written two ways."""
+    if a == b:
+        return True
+    short, long = sorted((a, b), key=len)
+    if len(short) < 2 or short.isdigit() or long.isdigit():
+        return False
+    if _gendered(short, long):
+        return False
+    if _demonyms(a, b):
+        return True
+    if _first_sound(a) != _first_sound(b):
+        return False  # every rule below keeps the first sound
+    ta, tb = transliterate(a), transliterate(b)
+    if ta == tb or (name_key(a) == name_key(b) and Indel.normalized_similarity(ta, tb) >= 0.65):
+        return True
+    prefix = len(_common_prefix(a, b))
+    if prefix >= 5 and len(a) - prefix <= 2 and len(b) - prefix <= 2:
+        return True  # a long stem with different endings: Izvestia/Izvestiya, Dufresnoy/-ois
+    if len(short) >= 7 and Levenshtein.normalized_similarity(a, b) >= 0.85:
+        return True  # a typo in a long word
+    # A garbled transliteration keeps the first syllable and loses letters: inside the
+    # word ("Drucki" for "Druzhkivka") or one final sound ("Witco" for "Witkoff"). A
+    # different name tends to extend the shorter one further ("India"/"Indonesia") or to
+    # contain it whole ("Marsh"/"Marshall"), which this does not accept.
+    ks, kl = name_key(short), name_key(long)
+    return (
+        len(short) >= 5
+        and short[:3] == long[:3]
+        and not long.startswith(short)
+        and len(short) <= 0.75 * len(long)
+        and (not kl.startswith(ks) or len(kl) == len(ks) + 1)
+        and _is_subsequence(ks, kl)
+    )
+
+
+def _common_prefix(a: str, b: str) -> str:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return a[:n]
+
+
+# --- finding names ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NameMention:
+    start: int
+    end: int
+    text: str
+    words: tuple[str, ...]  # folded identifying words, in order; the last is the head
+    credit: int | None = None  # photo credits joined by "/" share a number
+
+    @property
+    def head(self) -> str:
+        return self.words[-1]
+
+
+_TOKEN = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+_CAMEL = re.compile(r"(?<=[a-z]{3})(?=[A-Z][A-Za-z])")
+_CONNECTORS = frozenset("of de la du von van der den al bin le del da".split())
+_INITIAL_AFTER = frozenset('.!?:;“"‘«(–—-')
+_ABBREVIATION_BEFORE_DOT = frozenset("mr mrs ms dr st prof jr sr gen rev".split())
+
+
+class Token(NamedTuple):  # a tuple: made for every word, it must be cheap to make
+    """A word of a text: where it is, as written, and folded."""
+
+    start: int
+    end: int
+    text: str
+    folded: str
+
+
+def tokens(text: str) -> list[Token]:
+    """Word tokens, split at hyphens and glued CamelCase, possessive "’s" removed."""
+    return list(_tokens(text))
+
+
+@lru_cache(maxsize=512)
+def _tokens(text: str) -> tuple[Token, ...]:
+    out: list[Token] = []
+    for m in _TOKEN.finditer(text):
+        word, start = m.group(), m.start()
+        if word[-2:].lower() in ("’s", "'s"):
+            word = word[:-2]
+        if "-" not in word and (
+            word[1:].islower() or word.isupper() or _CAMEL.search(word) is None
+        ):
+            out.append(Token(start, start + len(word), word, fold(word)))
+            continue
+        for piece in _PIECE.finditer(word):
+            for part in _CAMEL.split(piece.group()):
+                if part:
+                    at = start + piece.start() + piece.group().find(part)
+                    out.append(Token(at, at + len(part), part, fold(part)))
+    return tuple(out)
+
+
+_PIECE = re.compile(r"[^-]+")
+
+
+def _capitalised(tok: Token) -> bool:
+    return tok.text[:1].isupper() and len(tok.folded) > 1
+
+
+def _initial(text: str, tok: Token, prev: Token | None) -> bool:
+    """Whether the token opens a sentence, a quote, a caption or a clause after a colon."""
+    k = tok.start - 1
+    while k >= 0 and text[k].isspace():
+        k -= 1
+    if k < 0:
+        return True
+    last = text[k]
+    if last == "." and prev is not None and prev.folded in _ABBREVIATION_BEFORE_DOT:
+        return False
+    if last == "/":
+        return False
+    if prev is not None and text[prev.end : tok.start].strip() == "" and _after_credit(text, prev):
+        return True
+    return last in _INITIAL_AFTER
+
+
+_AGENCY_END = re.compile(r"/[^\s/]+\s*/\s*$")
+
+
+def _after_credit(text: str, prev: Token) -> bool:
+    """The word after the last agency of a credit ("…/EPA/Shutterstock Website on drones").
+
+    With two slashes or more the last part of a credit is an agency, one word, and the
+    caption proper starts after it; after a single slash ("Reuters/Lena Hartmann") the
+    part after the slash is a photographer's full name.
+    """
+    return _AGENCY_END.search(text, max(0, prev.start - 80), prev.start) is not None
+
+
+def find_names(text: str, evidence: str = "") -> list[NameMention]:
+    """Capitalised name spans of `text`, with the words that identify them.
+
+    A capitalised word at the start of a sentence, quote or caption counts only with
+    evidence that it is a name: it is followed by another name word, it is an acronym, or
+    it is capitalised in mid-sentence somewhere in `text` or `evidence` (the other side
+    of the comparison), so "Meanwhile" or "Homeowners" are not taken for names.
+    """
+    toks = tokens(text)
+    known = _mid_sentence_capitals(text) | _mid_sentence_capitals(evidence)
+    mentions: list[NameMention] = []
+    run: list[tuple[Token, bool]] = []  # (token, identifying)
+
+    def close() -> None:
+        while run and (not run[0][1] and run[0][0].folded in STOPWORDS):
+            run.pop(0)  # "The Kremlin", "In Warsaw"
+        words = tuple(t.folded for t, ident in run if ident)
+        if words:
+            first, last = run[0][0], run[-1][0]
+            mentions.append(NameMention(first.start, last.end, text[first.start : last.end], words))
+        run.clear()
+
+    prev: Token | None = None
+    for tok in toks:
+        gap = text[prev.end : tok.start] if prev is not None else ""
+        joined = bool(run) and (gap == " " or (gap == "-" and _capitalised(tok)))
+        if not _capitalised(tok):
+            if run and not (joined and tok.folded in _CONNECTORS):
+                close()
+            prev = tok
+            continue
+        initial = _initial(text, tok, prev)
+        if run and (not joined or initial):
+            close()
+        ident = _identifying(tok)
+        if initial and ident and not _evidence(text, toks, tok, known):
+            ident = False
+        run.append((tok, ident))
+        prev = tok
+    close()
+    return _mark_credits(text, mentions)
+
+
+def _mark_credits(text: str, mentions: list[NameMention]) -> list[NameMention]:
+    """Number the groups of names joined by "/" ("Koen Verbeke/EPA/Shutterstock")."""
+    out: list[NameMention] = []
+    group = 0
+    for i, m in enumerate(mentions):
+        after = i + 1 < len(mentions) and text[m.end : mentions[i + 1].start].strip() in ("/", "|")
+        before = bool(out) and text[out[-1].end : m.start].strip() in ("/", "|")
+        if not before and after:
+            group += 1
+        if before or after:
+            m = NameMention(m.start, m.end, m.text, m.words, group)
+            if before and out[-1].credit is None:
+                out[-1] = NameMention(
+                    out[-1].start, out[-1].end, out[-1].text, out[-1].words, group
+                )
+        out.append(m)
+    return out
+
+
+def _identifying(tok: Token) -> bool:
+    f = tok.folded
+    return f not in TITLES and f not in GENERIC and f not in STOPWORDS and f not in _DATE_WORDS
+
+
+def _evidence(text: str, toks: list[Token], tok: Token, known: frozenset[str]) -> bool:
+    if tok.folded in known or (tok.text.isupper() and len(tok.text) > 1):
+        return True
+    i = toks.index(tok)
+    nxt = toks[i + 1] if i + 1 < len(toks) else None
+    joined = nxt is not None and text[tok.end : nxt.start] in (" ", "-", "/")
+    return joined and nxt is not None and _capitalised(nxt) and _identifying(nxt)
+
+
+@lru_cache(maxsize=512)
+def _mid_sentence_capitals(text: str) -> frozenset[str]:
+    out: set[str] = set()
+    prev: Token | None = None
+    for tok in _tokens(text):
+        if _capitalised(tok) and _identifying(tok) and not _initial(text, tok, prev):
+            out.add(tok.folded)
+        prev = tok
+    return frozenset(out)
+
+
+# --- comparing the names of two texts -------------------------------------------------------
+
+
+class NamePool:
+    """Every word of a text, indexed for asking "is this name written here, in any spelling?".
+
+    All words count, lower-case ones too: a name the other side wrote at the start of a
+    sentence, or as an ordinary word ("the council"), is still there.
+    """
+
+    def __init__(self, text: str, mentions: list[NameMention]) -> None:
+        toks = tokens(text)
+        words = [t.folded for t in toks]
+        adjacent = [a + b for a, b in pairwise(words)]
+        self.words = frozenset(words) | frozenset(adjacent)
+        self.mentions = mentions
+        self.acronyms = frozenset(
+            "".join(w[0] for w in m.words) for m in mentions if len(m.words) > 1
+        )
+        self._index: dict[str, set[str]] | None = None
+
+    def _candidates(self, word: str) -> set[str]:
+        """Words that begin with the same sound: only those can be spellings of `word`."""
+        if self._index is None:
+            self._index = {}
+            for w in self.words:
+                if len(w) > 1 and not w.isdigit():
+                    self._index.setdefault(_first_sound(w), set()).add(w)
+        return self._index.get(_first_sound(word), set())
+
+    def has(self, word: str) -> bool:
+        if word in self.words or word in self.acronyms:
+            return True
+        if word in _DEMONYM and not _DEMONYM_GROUPS[_DEMONYM[word]].isdisjoint(self.words):
+            return True
+        candidates = self._candidates(word)
+        if any(same_name(word, c) for c in candidates):
+            return True
+        # A compound written as one word on the other side: "Dock Workers" / "Dockworkers".
+        return len(word) >= 5 and any(
+            len(c) > len(word) + 2 and c.endswith(word) for c in candidates | self.words
+        )
+
+
+_FIRST_SOUND = {"w": "v", "q": "k", "j": "y", "x": "k"}
+
+
+def _first_sound(word: str) -> str:
+    if word[:2] in ("ch", "kh", "ph"):
+        return "f" if word[0] == "p" else "k"
+    if word[0] == "c":
+        return "s" if word[1:2] in ("e", "i", "y") else "k"
+    return _FIRST_SOUND.get(word[0], word[0])
+
+
+def name_present(mention: NameMention, pool: NamePool, glossary: list[tuple[str, str]]) -> bool:
+    """Whether the name of `mention` is written, in some spelling, in the pool's text."""
+    if pool.has(mention.head) or fold(mention.text) in pool.words:
+        return True
+    if len(mention.words) > 1:
+        if "".join(w[0] for w in mention.words) in pool.words:
+            return True
+        # "Steve Witco" for "Steve Witkoff": with the same first name, a surname that
+        # keeps the beginning of the other's skeleton is the same person.
+        key = name_key(mention.head)
+        for other in pool.mentions:
+            if len(other.words) > 1 and other.words[0] == mention.words[0]:
+                okey = name_key(other.head)
+                short, long = sorted((key, okey), key=len)
+                if (
+                    len(short) >= 3
+                    and long.startswith(short)
+                    and not _gendered(*sorted((mention.head, other.head), key=len))
+                ):
+                    return True
+    for variant, canonical in glossary:
+        for mine, theirs in ((variant, canonical), (canonical, variant)):
+            if mine.split()[-1] == mention.head and theirs.split()[-1] in pool.words:
+                return True
+    return False
+
+
+def glossary_pairs(glossary: Mapping[str, str] | None) -> list[tuple[str, str]]:
+    """Glossary entries as folded words: "Union of Dock Workers" -> "union of dock workers"."""
+    if not glossary:
+        return []
+    return [
+        (" ".join(t.folded for t in tokens(v)), " ".join(t.folded for t in tokens(c)))
+        for v, c in glossary.items()
+        if tokens(v) and tokens(c)
+    ]
