@@ -59,6 +59,18 @@ reference repairs. Everything else (chunking, prompts, HTTP, retries, checks) is
 """
 
 
+CHECK_EXAMPLES = """\
+examples:
+  repair check original.txt repaired.txt          # exit 0: every fact kept
+  repair check original.txt repaired.txt --json   # the findings as JSON
+  repair check original.txt edited.txt --glossary names.json
+
+It reports numbers, dates, names, quotes and negations that changed, sentences that
+were dropped or added, and paragraphs merged, split or moved.
+exit status: 0 no findings, 1 findings, 2 unreadable input.
+"""
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -127,6 +139,20 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--json", action="store_true", help="print the RepairResult as JSON")
     demo.add_argument("--fault-rate", type=float, default=0.0, help="share of requests that fail")
     demo.set_defaults(run=_run_demo)
+
+    check = commands.add_parser(
+        "check",
+        help="check a repair against its source: did any fact change? (no model)",
+        description="Compare an article with its repair, fact by fact. Deterministic, no model.",
+        epilog=CHECK_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    check.add_argument("source", help="the original article")
+    check.add_argument("repaired", help="the repaired article")
+    check.add_argument("--json", action="store_true", help="print the ValidationReport as JSON")
+    check.add_argument("--glossary", metavar="FILE", help="spelling changes that are allowed")
+    check.add_argument("--encoding", default="utf-8", help="encoding of both files")
+    check.set_defaults(run=_run_check)
     return parser
 
 
@@ -231,7 +257,7 @@ def _run_fix(args: argparse.Namespace) -> int:
     config.endpoint()  # fail before any work when nothing is configured
     result = repair_article(text, config, on_progress=_progress_printer())
     _emit(result, args)
-    return EXIT_FLAGGED if result.flagged else EXIT_OK
+    return EXIT_OK if result.ok else EXIT_FLAGGED
 
 
 def _run_demo(args: argparse.Namespace) -> int:
@@ -264,7 +290,25 @@ def _run_demo(args: argparse.Namespace) -> int:
         "(or --base-url http://localhost:11434/v1 --model llama3.1 for Ollama).",
         file=sys.stderr,
     )
-    return EXIT_FLAGGED if result.flagged else EXIT_OK
+    return EXIT_OK if result.ok else EXIT_FLAGGED
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    from repair.validator import validate
+
+    source = read_article(args.source, args.encoding)
+    repaired = read_article(args.repaired, args.encoding)
+    glossary = load_glossary_file(args.glossary) if args.glossary else None
+    report = validate(source, repaired, glossary=glossary)
+    if args.json:
+        print(report.model_dump_json(indent=2))
+    elif report.ok:
+        print("repair check: no fact changed", file=sys.stderr)
+    else:
+        print(f"repair check: {len(report.issues)} finding(s)")
+        for issue in report.issues:
+            print(f"  {issue.paragraph or '-'} [{issue.kind}] {issue.message}")
+    return EXIT_OK if report.ok else EXIT_FLAGGED
 
 
 def _emit(result: RepairResult, args: argparse.Namespace) -> None:
@@ -277,6 +321,12 @@ def _emit(result: RepairResult, args: argparse.Namespace) -> None:
     print(summary(result), file=sys.stderr)
     for paragraph in result.flagged:
         print(f"  flagged {paragraph.id}: {paragraph.reason}", file=sys.stderr)
+    if result.report is not None:
+        for issue in result.report.issues:
+            print(
+                f"  finding {issue.paragraph or '-'} [{issue.kind}]: {issue.message}",
+                file=sys.stderr,
+            )
 
 
 def _write_text(stream: TextIO, text: str) -> None:

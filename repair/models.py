@@ -9,6 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from repair.validator import ValidationReport
+
 ParagraphStatus = Literal["repaired", "unchanged", "kept-original"]
 
 
@@ -82,6 +84,25 @@ class ParagraphResult(BaseModel):
     attempts: int = 0
 
 
+class Edit(BaseModel):
+    """One change the repair made, numbered for review (`repair apply --reject N` undoes it).
+
+    `start`/`end` are offsets into the paragraph's source text: `original` is
+    `source[start:end]` (empty for an insertion) and `replacement` is what the repair put
+    there (empty for a deletion). Edits of one paragraph never overlap, so any of them can
+    be undone independently of the others.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    number: int = Field(ge=1, description="1, 2, ... in article order")
+    paragraph: str
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    original: str
+    replacement: str
+
+
 class Timings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -104,6 +125,10 @@ class RepairResult(BaseModel):
     calls: list[CallRecord] = Field(default_factory=list)
     glossary: Glossary = Field(default_factory=Glossary)
     notes: list[str] = Field(default_factory=list)
+    edits: list[Edit] = Field(default_factory=list)
+    report: ValidationReport | None = Field(
+        None, description="the whole article checked against its source, fact by fact"
+    )
 
     @property
     def flagged(self) -> list[ParagraphResult]:
@@ -111,4 +136,5 @@ class RepairResult(BaseModel):
 
     @property
     def ok(self) -> bool:
-        return not self.flagged
+        """Every paragraph repaired or unchanged, and the whole article keeps its facts."""
+        return not self.flagged and (self.report is None or self.report.ok)

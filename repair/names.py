@@ -11,7 +11,8 @@ letter from "Khrushchev"; "Austria" and "Australia" share seven letters):
    spellings to one form: "rz"/"zh" -> z, "cz"/"ch"/"kh" -> k, w -> v, soft c -> s);
 2. an ending rule (a long common stem with a short tail: "Dufresnoy"/"Dufresnois");
 3. a typo rule for long words ("Shuttertstock");
-4. a garble rule (same first syllable, the shorter's skeleton inside the longer's);
+4. a garble rule (same first syllable, the shorter's skeleton inside the longer's, or
+   short of one final sound: "Drucki"/"Druzhkivka", "Witco"/"Witkoff");
 5. demonyms ("Russia"/"Russian", "Poland"/"Polish", "US"/"American").
 
 A guard keeps Slavic gendered surnames apart ("Khrushchev"/"Khrushcheva").
@@ -24,8 +25,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from itertools import pairwise
 from typing import NamedTuple
@@ -145,10 +145,11 @@ def _gendered(short: str, long: str) -> bool:
     """Slavic surnames whose feminine form adds -a: Khrushchev/Khrushcheva, Ivanov/Ivanova."""
     if long == short + "a" and short.endswith(("ov", "ev", "yov", "in", "yn")):
         return True
+    # Zelensky/Zelenska
     return (
-        bool(re.search(r"sk(?:y|i|iy|ij)$", short))
-        and long.startswith(short[:-2])
-        and (long.endswith(("skaya", "ska")))
+        long.endswith(("skaya", "ska"))
+        and short.endswith(("sky", "ski", "skiy", "skij"))
+        and (long[:4] == short[:4])
     )
 
 
@@ -186,8 +187,8 @@ def same_name(a: str, b: str) -> bool:
         return False
     if _demonyms(a, b):
         return True
-    if _first_sound(a) != _first_sound(b):
-        return False  # every rule below keeps the first sound
+    if _first_sound(a) != _first_sound(b) or len(short) < 0.5 * len(long):
+        return False  # every rule below keeps the first sound and most of the length
     ta, tb = transliterate(a), transliterate(b)
     if ta == tb or (name_key(a) == name_key(b) and Indel.normalized_similarity(ta, tb) >= 0.65):
         return True
@@ -223,8 +224,7 @@ def _common_prefix(a: str, b: str) -> str:
 # --- finding names ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class NameMention:
+class NameMention(NamedTuple):
     start: int
     end: int
     text: str
@@ -252,22 +252,28 @@ class Token(NamedTuple):  # a tuple: made for every word, it must be cheap to ma
     folded: str
 
 
-def tokens(text: str) -> list[Token]:
+def tokens(text: str) -> tuple[Token, ...]:
     """Word tokens, split at hyphens and glued CamelCase, possessive "’s" removed."""
-    return list(_tokens(text))
+    return _tokens(text)
+
+
+_make = tuple.__new__  # builds a Token without a Python-level __new__: this runs per word
 
 
 @lru_cache(maxsize=512)
 def _tokens(text: str) -> tuple[Token, ...]:
     out: list[Token] = []
+    append = out.append
     for m in _TOKEN.finditer(text):
-        word, start = m.group(), m.start()
-        if word[-2:].lower() in ("’s", "'s"):
+        word = m.group()
+        start = m.start()
+        if word[-2:] in _POSSESSIVE:
             word = word[:-2]
         if "-" not in word and (
             word[1:].islower() or word.isupper() or _CAMEL.search(word) is None
         ):
-            out.append(Token(start, start + len(word), word, fold(word)))
+            folded = word.lower() if word.isascii() and word.isalpha() else fold(word)
+            append(_make(Token, (start, start + len(word), word, folded)))
             continue
         for piece in _PIECE.finditer(word):
             for part in _CAMEL.split(piece.group()):
@@ -278,6 +284,7 @@ def _tokens(text: str) -> tuple[Token, ...]:
 
 
 _PIECE = re.compile(r"[^-]+")
+_POSSESSIVE = frozenset({"’s", "'s", "’S", "'S"})
 
 
 def _capitalised(tok: Token) -> bool:
@@ -294,8 +301,8 @@ def _initial(text: str, tok: Token, prev: Token | None) -> bool:
     last = text[k]
     if last == "." and prev is not None and prev.folded in _ABBREVIATION_BEFORE_DOT:
         return False
-    if last == "/":
-        return False
+    if last == "/" or (last == "-" and k > 0 and not text[k - 1].isspace()):
+        return False  # "Reuters/Lena", "EPA-EFE": a dash opens a clause only when spaced
     if prev is not None and text[prev.end : tok.start].strip() == "" and _after_credit(text, prev):
         return True
     return last in _INITIAL_AFTER
@@ -337,19 +344,21 @@ def find_names(text: str, evidence: str = "") -> list[NameMention]:
         run.clear()
 
     prev: Token | None = None
-    for tok in toks:
-        gap = text[prev.end : tok.start] if prev is not None else ""
-        joined = bool(run) and (gap == " " or (gap == "-" and _capitalised(tok)))
-        if not _capitalised(tok):
-            if run and not (joined and tok.folded in _CONNECTORS):
+    for i, tok in enumerate(toks):
+        if not (tok.text[0].isupper() and len(tok.folded) > 1):
+            if run and not (
+                tok.folded in _CONNECTORS and prev is not None and text[prev.end : tok.start] == " "
+            ):
                 close()
             prev = tok
             continue
+        gap = text[prev.end : tok.start] if prev is not None else ""
+        joined = bool(run) and gap in (" ", "-")
         initial = _initial(text, tok, prev)
         if run and (not joined or initial):
             close()
         ident = _identifying(tok)
-        if initial and ident and not _evidence(text, toks, tok, known):
+        if initial and ident and not _evidence(text, toks, i, known):
             ident = False
         run.append((tok, ident))
         prev = tok
@@ -381,10 +390,10 @@ def _identifying(tok: Token) -> bool:
     return f not in TITLES and f not in GENERIC and f not in STOPWORDS and f not in _DATE_WORDS
 
 
-def _evidence(text: str, toks: list[Token], tok: Token, known: frozenset[str]) -> bool:
+def _evidence(text: str, toks: Sequence[Token], i: int, known: frozenset[str]) -> bool:
+    tok = toks[i]
     if tok.folded in known or (tok.text.isupper() and len(tok.text) > 1):
         return True
-    i = toks.index(tok)
     nxt = toks[i + 1] if i + 1 < len(toks) else None
     joined = nxt is not None and text[tok.end : nxt.start] in (" ", "-", "/")
     return joined and nxt is not None and _capitalised(nxt) and _identifying(nxt)
@@ -405,43 +414,48 @@ def _mid_sentence_capitals(text: str) -> frozenset[str]:
 
 
 class NamePool:
-    """Every word of a text, indexed for asking "is this name written here, in any spelling?".
+    """The words of a text, indexed for asking "is this name written here, in any spelling?".
 
     All words count, lower-case ones too: a name the other side wrote at the start of a
-    sentence, or as an ordinary word ("the council"), is still there.
+    sentence, or as an ordinary word ("the council"), is still there. The slower indexes
+    (two neighbours as one word, capitalised words by first sound) are built on the first
+    question the plain word set cannot answer.
     """
 
     def __init__(self, text: str, mentions: list[NameMention]) -> None:
-        toks = tokens(text)
-        words = [t.folded for t in toks]
-        adjacent = [a + b for a, b in pairwise(words)]
-        self.words = frozenset(words) | frozenset(adjacent)
+        self._toks = tokens(text)
+        self._plain = frozenset(t.folded for t in self._toks)
         self.mentions = mentions
         self.acronyms = frozenset(
             "".join(w[0] for w in m.words) for m in mentions if len(m.words) > 1
         )
-        self._index: dict[str, set[str]] | None = None
+        self._words: frozenset[str] | None = None
+        self._names: frozenset[str] = frozenset()
+        self._index: dict[str, list[str]] = {}
 
-    def _candidates(self, word: str) -> set[str]:
-        """Words that begin with the same sound: only those can be spellings of `word`."""
-        if self._index is None:
-            self._index = {}
-            for w in self.words:
-                if len(w) > 1 and not w.isdigit():
-                    self._index.setdefault(_first_sound(w), set()).add(w)
-        return self._index.get(_first_sound(word), set())
+    @property
+    def words(self) -> frozenset[str]:
+        """Every word, and every two neighbours as one ("South Vale" -> "southvale")."""
+        if self._words is None:
+            words = [t.folded for t in self._toks]
+            self._words = self._plain | frozenset(a + b for a, b in pairwise(words))
+            # Only capitalised words can be another spelling of a name.
+            caps = [t.folded for t in self._toks if t.text[0].isupper() and len(t.folded) > 1]
+            self._names = frozenset(caps) | frozenset(a + b for a, b in pairwise(caps))
+            for w in self._names:
+                self._index.setdefault(_first_sound(w), []).append(w)
+        return self._words
 
     def has(self, word: str) -> bool:
-        if word in self.words or word in self.acronyms:
+        if word in self._plain or word in self.acronyms or word in self.words:
             return True
         if word in _DEMONYM and not _DEMONYM_GROUPS[_DEMONYM[word]].isdisjoint(self.words):
             return True
-        candidates = self._candidates(word)
-        if any(same_name(word, c) for c in candidates):
+        if any(same_name(word, c) for c in self._index.get(_first_sound(word), [])):
             return True
         # A compound written as one word on the other side: "Dock Workers" / "Dockworkers".
         return len(word) >= 5 and any(
-            len(c) > len(word) + 2 and c.endswith(word) for c in candidates | self.words
+            len(c) > len(word) + 2 and c.endswith(word) for c in self._names
         )
 
 

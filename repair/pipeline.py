@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -34,6 +34,7 @@ from repair.models import (
     Timings,
     Usage,
 )
+from repair.validator import validate, validate_paragraph
 
 log = logging.getLogger(__name__)
 
@@ -202,7 +203,7 @@ async def _repair_chunk(run: _Run, chunk: Chunk) -> dict[str, _UnitOutcome]:
         if problem is None:
             run.notes.extend(f"chunk {chunk.index + 1}: {note}" for note in parsed.notes)
             with run.local():
-                feedback = _accept(parsed, chunk, outcomes, config)
+                feedback = _accept(parsed, chunk, outcomes, run.glossary.mapping())
             pending = [i for i in pending if outcomes[i].text is None]
             continue
         # Nothing in this answer is usable.
@@ -284,7 +285,7 @@ def _accept(
     parsed: ParsedAnswer,
     chunk: Chunk,
     outcomes: dict[str, _UnitOutcome],
-    config: RepairConfig,
+    glossary: Mapping[str, str],
 ) -> list[str]:
     """Keep the units whose answer passed every check; return feedback for the rest."""
     by_id = {u.id: u for u in chunk.units}
@@ -295,7 +296,7 @@ def _accept(
         feedback.append(problem.message)
     for unit_id, text in parsed.texts.items():
         outcome = outcomes[unit_id]
-        findings = check_repair(by_id[unit_id], text, config)
+        findings = check_repair(by_id[unit_id], text, glossary)
         if findings:
             outcome.findings = findings
             outcome.reason = f"the repair changed facts: {'; '.join(findings)}"
@@ -305,9 +306,14 @@ def _accept(
     return feedback
 
 
-def check_repair(unit: Unit, repaired: str, config: RepairConfig) -> list[str]:
-    """Findings that forbid using `repaired` for `unit` (empty when it may be used)."""
-    return []
+def check_repair(unit: Unit, repaired: str, glossary: Mapping[str, str]) -> list[str]:
+    """Findings that forbid using `repaired` for `unit` (empty when it may be used).
+
+    The fact ledger of the unit and of its repair must agree (see validator.py): any
+    number, date, name, quote or negation that moved is a finding, sent back as feedback.
+    """
+    issues = validate_paragraph(unit.text, repaired, glossary=glossary, paragraph_id=unit.id)
+    return [issue.message for issue in issues]
 
 
 def _mark(outcomes: dict[str, _UnitOutcome], unit_ids: list[str], reason: str) -> None:
@@ -355,8 +361,10 @@ def _stitch(article_plan: Plan, outcomes: dict[str, _UnitOutcome], run: _Run) ->
                 ),
             )
         )
+    text = article_plan.join(texts)
     return RepairResult(
-        text=article_plan.join(texts),
+        text=text,
+        report=validate(article_plan.join(), text, glossary=run.glossary.mapping()),
         paragraphs=paragraphs,
         usage=run.usage,
         model=run.config.model,

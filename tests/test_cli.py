@@ -187,3 +187,28 @@ def test_python_dash_m_and_no_traceback_without_configuration(tmp_path: Path) ->
     assert done.returncode == 2
     assert "no model endpoint is configured" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_check_accepts_the_seed_reference(capsys: pytest.CaptureFixture[str]) -> None:
+    root = Path(__file__).resolve().parent.parent / "golden" / "putin-trump"
+    code, _, err = run(["check", str(root / "input.txt"), str(root / "reference.txt")], capsys)
+    assert code == 0 and "no fact changed" in err
+
+
+def test_check_names_a_changed_number(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source, reference = golden_pair()
+    original, changed = tmp_path / "in.txt", tmp_path / "out.txt"
+    original.write_text(source, encoding="utf-8")
+    changed.write_text(reference.replace("50-day", "60-day"), encoding="utf-8")
+    code, out, _ = run(["check", str(original), str(changed)], capsys)
+    assert code == 1 and "'50-day ultimatum' became '60-day ultimatum'" in out
+    code, out, _ = run(["check", str(original), str(changed), "--json"], capsys)
+    report = json.loads(out)
+    assert code == 1 and not report["ok"] and report["issues"][0]["kind"] == "number"
+
+
+def test_check_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.write_text("", encoding="utf-8")
+    code, _, err = run(["check", str(empty), str(empty)], capsys)
+    assert code == 2 and "empty" in err
