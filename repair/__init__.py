@@ -12,9 +12,11 @@ from repair.errors import (
     ModelOutputError,
     RepairError,
 )
+from repair.facts import FactLedger, extract_facts
 from repair.llm import ChatModel, ChatReply, ChatRequest, OpenAIChat
-from repair.models import ParagraphResult, RepairResult, Usage
+from repair.models import Glossary, GlossaryEntry, ParagraphResult, RepairResult, Usage
 from repair.pipeline import arepair_article, repair_article
+from repair.validator import ValidationIssue, ValidationReport, validate, validate_paragraph
 
 __all__ = [
     "ChatModel",
@@ -22,6 +24,9 @@ __all__ = [
     "ChatRequest",
     "ConfigurationError",
     "FactError",
+    "FactLedger",
+    "Glossary",
+    "GlossaryEntry",
     "InputError",
     "ModelCallError",
     "ModelOutputError",
@@ -31,6 +36,11 @@ __all__ = [
     "RepairError",
     "RepairResult",
     "Usage",
+    "ValidationIssue",
+    "ValidationReport",
     "arepair_article",
+    "extract_facts",
     "repair_article",
+    "validate",
+    "validate_paragraph",
 ]

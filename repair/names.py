@@ -303,7 +303,12 @@ def _initial(text: str, tok: Token, prev: Token | None) -> bool:
         return False
     if last == "/" or (last == "-" and k > 0 and not text[k - 1].isspace()):
         return False  # "Reuters/Lena", "EPA-EFE": a dash opens a clause only when spaced
-    if prev is not None and text[prev.end : tok.start].strip() == "" and _after_credit(text, prev):
+    if (
+        prev is not None
+        and "/" in text[max(0, prev.start - 80) : prev.start]
+        and text[prev.end : tok.start].strip() == ""
+        and _after_credit(text, prev)
+    ):
         return True
     return last in _INITIAL_AFTER
 
@@ -330,6 +335,7 @@ def find_names(text: str, evidence: str = "") -> list[NameMention]:
     of the comparison), so "Meanwhile" or "Homeowners" are not taken for names.
     """
     toks = tokens(text)
+    initials = _initials(text)
     known = _mid_sentence_capitals(text) | _mid_sentence_capitals(evidence)
     mentions: list[NameMention] = []
     run: list[tuple[Token, bool]] = []  # (token, identifying)
@@ -354,7 +360,7 @@ def find_names(text: str, evidence: str = "") -> list[NameMention]:
             continue
         gap = text[prev.end : tok.start] if prev is not None else ""
         joined = bool(run) and gap in (" ", "-")
-        initial = _initial(text, tok, prev)
+        initial = initials[i]
         if run and (not joined or initial):
             close()
         ident = _identifying(tok)
@@ -400,14 +406,23 @@ def _evidence(text: str, toks: Sequence[Token], i: int, known: frozenset[str]) -
 
 
 @lru_cache(maxsize=512)
+def _initials(text: str) -> tuple[bool, ...]:
+    """For each token of `text`: is it capitalised at the opening of a sentence or clause?"""
+    toks = _tokens(text)
+    return tuple(
+        _capitalised(tok) and _initial(text, tok, toks[i - 1] if i else None)
+        for i, tok in enumerate(toks)
+    )
+
+
+@lru_cache(maxsize=512)
 def _mid_sentence_capitals(text: str) -> frozenset[str]:
-    out: set[str] = set()
-    prev: Token | None = None
-    for tok in _tokens(text):
-        if _capitalised(tok) and _identifying(tok) and not _initial(text, tok, prev):
-            out.add(tok.folded)
-        prev = tok
-    return frozenset(out)
+    initials = _initials(text)
+    return frozenset(
+        tok.folded
+        for i, tok in enumerate(_tokens(text))
+        if _capitalised(tok) and not initials[i] and _identifying(tok)
+    )
 
 
 # --- comparing the names of two texts -------------------------------------------------------
