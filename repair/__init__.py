@@ -4,6 +4,7 @@ The public API; everything else is an implementation detail.
 """
 
 from repair.config import RepairConfig
+from repair.edits import apply_edits, compute_edits
 from repair.errors import (
     ConfigurationError,
     FactError,
@@ -14,8 +15,9 @@ from repair.errors import (
 )
 from repair.facts import FactLedger, extract_facts
 from repair.llm import ChatModel, ChatReply, ChatRequest, OpenAIChat
-from repair.models import Glossary, GlossaryEntry, ParagraphResult, RepairResult, Usage
+from repair.models import Edit, Glossary, GlossaryEntry, ParagraphResult, RepairResult, Usage
 from repair.pipeline import arepair_article, repair_article
+from repair.report import render_html, render_markdown
 from repair.validator import ValidationIssue, ValidationReport, validate, validate_paragraph
 
 __all__ = [
@@ -23,6 +25,7 @@ __all__ = [
     "ChatReply",
     "ChatRequest",
     "ConfigurationError",
+    "Edit",
     "FactError",
     "FactLedger",
     "Glossary",
@@ -38,8 +41,12 @@ __all__ = [
     "Usage",
     "ValidationIssue",
     "ValidationReport",
+    "apply_edits",
     "arepair_article",
+    "compute_edits",
     "extract_facts",
+    "render_html",
+    "render_markdown",
     "repair_article",
     "validate",
     "validate_paragraph",

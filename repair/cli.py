@@ -17,6 +17,7 @@ from typing import TextIO
 
 from pydantic import SecretStr, ValidationError
 
+from repair import report_cli
 from repair.config import RepairConfig
 from repair.errors import ConfigurationError, InputError, ModelCallError, RepairError
 from repair.glossary import load_glossary_file
@@ -122,6 +123,7 @@ def _parser() -> argparse.ArgumentParser:
     fix.add_argument("file", help="the article (UTF-8 text), or - for standard input")
     fix.add_argument("-o", "--output", help="write the repaired article here (default: stdout)")
     fix.add_argument("--json", action="store_true", help="print the full RepairResult as JSON")
+    fix.add_argument("--report", metavar="FILE", help="write the editor's report (.html or .md)")
     _model_options(fix)
     fix.set_defaults(run=_run_fix)
 
@@ -137,6 +139,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--list", action="store_true", help="list the cases and exit")
     demo.add_argument("--json", action="store_true", help="print the RepairResult as JSON")
+    demo.add_argument("--report", metavar="FILE", help="write the editor's report (.html or .md)")
     demo.add_argument("--fault-rate", type=float, default=0.0, help="share of requests that fail")
     demo.set_defaults(run=_run_demo)
 
@@ -153,6 +156,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--glossary", metavar="FILE", help="spelling changes that are allowed")
     check.add_argument("--encoding", default="utf-8", help="encoding of both files")
     check.set_defaults(run=_run_check)
+    report_cli.register(commands)
     return parser
 
 
@@ -172,7 +176,7 @@ def _model_options(command: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--style", choices=["minimal", "fluent"], help="minimal edits (default) or a freer rewrite"
     )
-    group.add_argument("--concurrency", type=int, help="requests in flight at once (default 4)")
+    group.add_argument("--concurrency", type=int, help="requests in flight at once (default 8)")
     group.add_argument(
         "--chunk-chars", type=int, help="article characters per request (default 2000)"
     )
@@ -318,6 +322,8 @@ def _emit(result: RepairResult, args: argparse.Namespace) -> None:
         write_atomically(Path(args.output), result.text)
     else:
         _write_text(sys.stdout, result.text)
+    if getattr(args, "report", None):
+        report_cli.write_report(result, Path(args.report))
     print(summary(result), file=sys.stderr)
     for paragraph in result.flagged:
         print(f"  flagged {paragraph.id}: {paragraph.reason}", file=sys.stderr)
@@ -358,6 +364,12 @@ def write_atomically(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
             out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        # mkstemp makes the file private (0600); give it the mode a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

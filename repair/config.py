@@ -57,7 +57,7 @@ class RepairConfig(BaseModel):
     temperature: float = Field(0.0, ge=0.0, le=2.0)
     chunk_chars: int = Field(2000, ge=200, description="most article characters per request")
     context_chars: int = Field(300, ge=0, description="read-only context on each side of a chunk")
-    concurrency: int = Field(4, ge=1, le=256, description="requests in flight at once")
+    concurrency: int = Field(8, ge=1, le=256, description="requests in flight at once")
     timeout: float = Field(120.0, gt=0, description="seconds to wait for one answer")
     connect_timeout: float = Field(10.0, gt=0)
     max_attempts: int = Field(5, ge=1, le=20, description="transport attempts per request")

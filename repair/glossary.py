@@ -272,14 +272,16 @@ Ask = Callable[[ChatRequest], Awaitable[ChatReply]]
 
 
 async def build_glossary(
-    text: str, ask: Ask, model_name: str, pinned: Mapping[str, str] | None = None
+    clusters: list[NameCluster],
+    ask: Ask,
+    model_name: str,
+    pinned: Mapping[str, str] | None = None,
 ) -> tuple[Glossary, list[str]]:
     """The article's glossary, and notes on anything that went wrong on the way.
 
     `ask` sends one request (the pipeline's, which counts usage). No call is made when
     the article has no variant clusters: the editor's pins alone make the glossary.
     """
-    clusters = find_clusters(text)
     glossary, notes = deterministic(clusters), list[str]()
     if clusters:
         glossary, notes = await _ask(ask, model_name, clusters, glossary)
@@ -309,18 +311,37 @@ async def _ask(
         return fallback, [f"glossary: {exc.message}; using the commonest spellings"]
 
 
+def spellings(clusters: list[NameCluster], pinned: Mapping[str, str]) -> set[str]:
+    """Every spelling the glossary can speak about: a chunk without any needs no glossary."""
+    found = {s for c in clusters for s in c.spellings}
+    return found | set(pinned) | set(pinned.values())
+
+
+def relevant(glossary: Glossary, text: str) -> Glossary:
+    """The entries whose spellings occur in `text`: the rest would only cost tokens."""
+    return Glossary(
+        entries=[e for e in glossary.entries if any(s in text for s in [e.canonical, *e.variants])]
+    )
+
+
 def with_pins(glossary: Glossary, pinned: Mapping[str, str]) -> Glossary:
-    """The editor's spellings win: a cluster holding a pinned variant takes its spelling."""
+    """The editor's spellings win over the model's.
+
+    A cluster takes a pinned spelling when it holds one of the pin's spellings, or when
+    the pinned name is a spelling of the cluster's name ("Witkoff" pins "Witcooff").
+    """
     if not pinned:
         return glossary
     folded = {fold(k): v for k, v in pinned.items()}
     entries = []
     claimed: set[str] = set()
     for entry in glossary.entries:
-        pin = next(
-            (folded[fold(v)] for v in [entry.canonical, *entry.variants] if fold(v) in folded),
-            None,
-        )
+        spelled = [entry.canonical, *entry.variants]
+        pin = next((folded[fold(v)] for v in spelled if fold(v) in folded), None)
+        if pin is None:
+            pin = next(
+                (c for c in pinned.values() if any(_same_words(c, v) for v in spelled)), None
+            )
         if pin is not None:
             entry = entry.model_copy(update={"canonical": pin, "source": "editor"})
             claimed.add(pin)

@@ -22,8 +22,16 @@ from repair import prompts
 from repair.answer import ParsedAnswer, Problem, parse_answer
 from repair.chunker import Chunk, Plan, Unit, plan
 from repair.config import RepairConfig
+from repair.edits import compute_edits
 from repair.errors import InputError, ModelCallError, ModelOutputError
-from repair.glossary import build_glossary, with_pins
+from repair.glossary import (
+    NameCluster,
+    build_glossary,
+    find_clusters,
+    relevant,
+    spellings,
+    with_pins,
+)
 from repair.llm import ChatModel, ChatReply, ChatRequest, OpenAIChat
 from repair.models import (
     CallRecord,
@@ -95,21 +103,30 @@ async def arepair_article(
     run = _Run(
         config, model, asyncio.Semaphore(config.concurrency), started=started, local_s=local_plan_s
     )
+    with run.local():
+        clusters = find_clusters(text)
+        names = spellings(clusters, config.glossary)
     try:
-        run.glossary = await _glossary(run, text)
         outcomes: dict[str, _UnitOutcome] = {}
         done = 0
 
-        async def one(chunk: Chunk) -> None:
+        async def one(chunk: Chunk, glossary: asyncio.Task[Glossary]) -> None:
             nonlocal done
-            outcomes.update(await _repair_chunk(run, chunk))
+            # Only a chunk that mentions a clustered name waits for the glossary call;
+            # the others start at once, which keeps that call off most critical paths.
+            chunk_text = "\n".join(u.text for u in chunk.units)
+            needed = any(name in chunk_text for name in names)
+            chunk_glossary = relevant(await glossary, chunk_text) if needed else Glossary()
+            outcomes.update(await _repair_chunk(run, chunk, chunk_glossary))
             done += 1
             if on_progress:
                 on_progress(done, len(article_plan.chunks))
 
         async with asyncio.TaskGroup() as group:
+            glossary = group.create_task(_glossary(run, clusters))
             for chunk in article_plan.chunks:
-                group.create_task(one(chunk))
+                group.create_task(one(chunk, glossary))
+        run.glossary = glossary.result()
     except* ModelCallError as failures:
         raise failures.exceptions[0] from None
     finally:
@@ -140,15 +157,15 @@ def repair_article(
         return pool.submit(asyncio.run, job).result()
 
 
-async def _glossary(run: _Run, text: str) -> Glossary:
-    """One spelling per name for every chunk (see glossary.py); the editor's pins win."""
+async def _glossary(run: _Run, clusters: list[NameCluster]) -> Glossary:
+    """One spelling per name across the article (see glossary.py); the editor's pins win."""
     if not run.config.glossary_pass:
         return with_pins(Glossary(), run.config.glossary)
 
     async def ask(request: ChatRequest) -> ChatReply:
         return await _call(run, request, -1, [])
 
-    glossary, notes = await build_glossary(text, ask, run.config.model, run.config.glossary)
+    glossary, notes = await build_glossary(clusters, ask, run.config.model, run.config.glossary)
     run.notes.extend(notes)
     return glossary
 
@@ -175,7 +192,7 @@ def _model_for(
 # --- one chunk ------------------------------------------------------------------------
 
 
-async def _repair_chunk(run: _Run, chunk: Chunk) -> dict[str, _UnitOutcome]:
+async def _repair_chunk(run: _Run, chunk: Chunk, glossary: Glossary) -> dict[str, _UnitOutcome]:
     config = run.config
     outcomes = {u.id: _UnitOutcome() for u in chunk.units}
     pending = [u.id for u in chunk.units]
@@ -185,7 +202,7 @@ async def _repair_chunk(run: _Run, chunk: Chunk) -> dict[str, _UnitOutcome]:
     while pending and requests_left:
         requests_left -= 1
         with run.local():
-            request = _request(run, chunk, pending, feedback, model)
+            request = _request(run, chunk, pending, feedback, model, glossary)
         try:
             reply = await _call(run, request, chunk.index, pending)
             with run.local():
@@ -203,7 +220,7 @@ async def _repair_chunk(run: _Run, chunk: Chunk) -> dict[str, _UnitOutcome]:
         if problem is None:
             run.notes.extend(f"chunk {chunk.index + 1}: {note}" for note in parsed.notes)
             with run.local():
-                feedback = _accept(parsed, chunk, outcomes, run.glossary.mapping())
+                feedback = _accept(parsed, chunk, outcomes, glossary.mapping())
             pending = [i for i in pending if outcomes[i].text is None]
             continue
         # Nothing in this answer is usable.
@@ -219,14 +236,19 @@ async def _repair_chunk(run: _Run, chunk: Chunk) -> dict[str, _UnitOutcome]:
 
 
 def _request(
-    run: _Run, chunk: Chunk, pending: list[str], feedback: list[str], model: str
+    run: _Run,
+    chunk: Chunk,
+    pending: list[str],
+    feedback: list[str],
+    model: str,
+    glossary: Glossary,
 ) -> ChatRequest:
     config = run.config
     asked = pending if len(pending) < len(chunk.units) else None
     size = sum(len(u.text) for u in chunk.units if asked is None or u.id in asked)
     return ChatRequest(
         messages=prompts.messages(
-            chunk, config.style, unit_ids=asked, glossary=run.glossary, findings=feedback or None
+            chunk, config.style, unit_ids=asked, glossary=glossary, findings=feedback or None
         ),
         model=model,
         temperature=config.temperature,
@@ -362,6 +384,8 @@ def _stitch(article_plan: Plan, outcomes: dict[str, _UnitOutcome], run: _Run) ->
             )
         )
     text = article_plan.join(texts)
+    with run.local():
+        edits = compute_edits(paragraphs)
     return RepairResult(
         text=text,
         report=validate(article_plan.join(), text, glossary=run.glossary.mapping()),
@@ -374,5 +398,6 @@ def _stitch(article_plan: Plan, outcomes: dict[str, _UnitOutcome], run: _Run) ->
         timings=Timings(model_wait_s=run.model_wait_s, local_s=run.local_s),
         calls=sorted(run.calls, key=lambda c: c.started_s),
         glossary=run.glossary,
+        edits=edits,
         notes=run.notes,
     )
