@@ -31,16 +31,15 @@ _REFUSAL = re.compile(
 # Phrases only our prompt contains: seeing one in an answer means the prompt came back.
 _PROMPT_MARKERS = (
     "@@DATA-",
-    "CONTEXT BEFORE (read only",
+    "CONTEXT BEFORE, read only",
     "PASSAGE TO REPAIR",
-    "END OF ARTICLE TEXT",
-    "Task, restated:",
+    "answer with exactly those tagged paragraphs",
     "You are a copy editor",
     "[[P",
 )
 # Markers that no article can contain (the fence is a hash of the chunk): their presence
 # anywhere in an answer means the prompt came back, not a repair.
-_ECHO_MARKERS = ("@@DATA-", "PASSAGE TO REPAIR", "Task, restated:")
+_ECHO_MARKERS = ("@@DATA-", "PASSAGE TO REPAIR", "answer with exactly those tagged paragraphs")
 
 
 @dataclass(frozen=True, slots=True)

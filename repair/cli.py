@@ -178,7 +178,7 @@ def _model_options(command: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--concurrency", type=int, help="requests in flight at once (default 8)")
     group.add_argument(
-        "--chunk-chars", type=int, help="article characters per request (default 2000)"
+        "--chunk-chars", type=int, help="article characters per request (default 3000)"
     )
     group.add_argument("--timeout", type=float, help="seconds to wait for one answer (default 120)")
     group.add_argument(

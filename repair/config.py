@@ -55,8 +55,8 @@ class RepairConfig(BaseModel):
     api_key_env: str = "OPENAI_API_KEY"
     style: Literal["minimal", "fluent"] = "minimal"
     temperature: float = Field(0.0, ge=0.0, le=2.0)
-    chunk_chars: int = Field(2000, ge=200, description="most article characters per request")
-    context_chars: int = Field(300, ge=0, description="read-only context on each side of a chunk")
+    chunk_chars: int = Field(3000, ge=200, description="most article characters per request")
+    context_chars: int = Field(120, ge=0, description="read-only context on each side of a chunk")
     concurrency: int = Field(8, ge=1, le=256, description="requests in flight at once")
     timeout: float = Field(120.0, gt=0, description="seconds to wait for one answer")
     connect_timeout: float = Field(10.0, gt=0)

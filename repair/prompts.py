@@ -94,7 +94,7 @@ def fence_for(chunk: Chunk) -> str:
         digest.update(unit.id.encode())
         digest.update(b"\0")
         digest.update(unit.text.encode("utf-8", "surrogatepass"))
-    return f"@@DATA-{digest.hexdigest()[:16].upper()}@@"
+    return f"@@DATA-{digest.hexdigest()[:8].upper()}@@"
 
 
 def tag(unit_id: str, kind: BlockKind) -> str:
@@ -123,8 +123,7 @@ def user_message(
         before=chunk.before or "(start of article)",
         after=chunk.after or "(end of article)",
         paragraphs="\n".join(f"{tag(u.id, u.kind)} {_one_line(u.text)}" for u in units),
-        count=str(len(units)),
-        ids=", ".join(u.id for u in units),
+        ids=id_ranges([u.id for u in units]),
         feedback=feedback,
     )
 
@@ -144,6 +143,18 @@ def messages(
             "content": user_message(chunk, unit_ids=unit_ids, glossary=glossary, findings=findings),
         },
     ]
+
+
+def id_ranges(ids: list[str]) -> str:
+    """ "P3-P6, P9" for P3, P4, P5, P6, P9: the restated task stays short on long chunks."""
+    parts: list[list[str]] = []
+    for uid in ids:
+        previous = parts[-1][-1] if parts else None
+        if previous and "." not in uid + previous and int(uid[1:]) == int(previous[1:]) + 1:
+            parts[-1].append(uid)
+        else:
+            parts.append([uid])
+    return ", ".join(p[0] if len(p) == 1 else f"{p[0]}-{p[-1]}" for p in parts)
 
 
 def glossary_lines(glossary: Glossary) -> str:

@@ -59,15 +59,13 @@ def test_every_paragraph_is_tagged_and_the_article_is_fenced() -> None:
     chunk = plan(source, 1500).chunks[2]
     user = prompts.messages(chunk, "minimal")[1]["content"]
     fence = prompts.fence_for(chunk)
-    # Named once in the instructions, then the four marker lines.
-    assert user.count(fence) == 5
-    assert user.count(f"\n{fence} ") == 4
+    assert user.count(fence) == 4
     for unit in chunk.units:
         assert prompts.tag(unit.id, unit.kind) in user
     passage = user.split(f"{fence} PASSAGE TO REPAIR")[1].split(fence)[0]
     assert chunk.before not in passage
     # The task is restated after the article text.
-    assert user.rindex("Task, restated") > user.rindex(fence)
+    assert user.rindex("Task:") > user.rindex(f"{fence} END")
 
 
 def test_fence_is_stable_per_chunk_and_unknowable_to_the_author() -> None:
@@ -85,3 +83,16 @@ def test_captions_are_marked_as_captions() -> None:
     )
     assert "|caption]] Reuters/Kevin Lamarque" in user
     assert "|heading]] A warm start" in user
+
+
+@pytest.mark.parametrize(
+    ("ids", "expected"),
+    [
+        (["P3", "P4", "P5", "P9"], "P3-P5, P9"),
+        (["P7"], "P7"),
+        (["P7.1", "P7.2", "P8"], "P7.1, P7.2, P8"),
+        (["P1", "P3"], "P1, P3"),
+    ],
+)
+def test_id_ranges(ids: list[str], expected: str) -> None:
+    assert prompts.id_ranges(ids) == expected
