@@ -143,6 +143,10 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--fault-rate", type=float, default=0.0, help="share of requests that fail")
     demo.set_defaults(run=_run_demo)
 
+    from repair import batch_cli
+
+    batch_cli.register(commands, _model_options, _config)
+
     check = commands.add_parser(
         "check",
         help="check a repair against its source: did any fact change? (no model)",

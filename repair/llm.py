@@ -29,6 +29,8 @@ from tenacity import (
 from repair.config import RepairConfig
 from repair.errors import ModelCallError, ModelOutputError
 from repair.models import Usage
+from repair.ratelimit import RateGate
+from repair.tokens import estimate_tokens
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +71,15 @@ class ChatModel(Protocol):
 class OpenAIChat:
     """`ChatModel` over any OpenAI-compatible endpoint (OpenAI, Azure v1, Ollama, vLLM...)."""
 
-    def __init__(self, config: RepairConfig, *, client: openai.AsyncOpenAI | None = None) -> None:
+    def __init__(
+        self,
+        config: RepairConfig,
+        *,
+        client: openai.AsyncOpenAI | None = None,
+        gate: RateGate | None = None,
+    ) -> None:
         self._config = config
+        self._gate = gate  # shared by a batch's workers: one pace, one pause on 429
         self._owned_http: httpx2.AsyncClient | None = None
         if client is not None:
             # The caller's client keeps its settings, but retrying is ours alone.
@@ -113,9 +122,7 @@ class OpenAIChat:
             async for attempt in retrying:
                 with attempt:
                     attempts = attempt.retry_state.attempt_number
-                    raw = await self._client.chat.completions.with_raw_response.create(
-                        **_create_args(request)
-                    )
+                    raw = await self._send(request)
                     completion = raw.parse()
         except openai.APIStatusError as exc:
             raise self._status_error(exc, attempts) from None
@@ -128,6 +135,23 @@ class OpenAIChat:
                 retryable=True,
             ) from None
         return _reply(completion, attempts, time.perf_counter() - started, dict(raw.headers))
+
+    async def _send(self, request: ChatRequest) -> Any:
+        """One attempt; with a gate, paced by it, and telling it of rate limits."""
+        create = self._client.chat.completions.with_raw_response.create
+        if self._gate is None:
+            return await create(**_create_args(request))
+        reserved = token_reservation(request)
+        await self._gate.acquire(reserved)
+        try:
+            raw = await create(**_create_args(request))
+        except openai.APIStatusError as exc:
+            self._gate.settle(reserved, 0, exc.response.headers)
+            if exc.status_code == 429:
+                self._gate.pause(retry_after(exc.response.headers))
+            raise
+        self._gate.settle(reserved, _tokens_used(raw), raw.headers)
+        return raw
 
     def _status_error(self, exc: openai.APIStatusError, attempts: int) -> Exception:
         status = exc.status_code
@@ -205,6 +229,17 @@ def _log_retry(state: RetryCallState) -> None:
         type(exc).__name__,
         wait,
     )
+
+
+def token_reservation(request: ChatRequest) -> int:
+    """Tokens a request counts against a per-minute limit: its prompt and `max_tokens`."""
+    prompt = sum(estimate_tokens(str(m.get("content", ""))) + 4 for m in request.messages)
+    return prompt + (request.max_tokens or 0)
+
+
+def _tokens_used(raw: Any) -> int | None:
+    usage = getattr(raw.parse(), "usage", None)
+    return getattr(usage, "total_tokens", None) if usage is not None else None
 
 
 def _create_args(request: ChatRequest) -> dict[str, Any]:

@@ -1,0 +1,319 @@
+"""Read an archive lazily: a folder of .txt/.md files, or a JSONL file of articles.
+
+Nothing is loaded ahead: the folder is walked one directory at a time (sorted, so every run
+meets the articles in the same order), the JSONL file is read line by line, and a file or
+line over the size limit is skipped without being read whole. Every article comes out,
+good or bad: a bad one carries a `Problem` (a short reason and a sentence) instead of text,
+so the batch records it and goes on.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import os
+import re
+import unicodedata
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, BinaryIO, NamedTuple
+
+import ftfy
+
+SUFFIXES = (".txt", ".md")
+JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jsonlines")
+MAX_ID_CHARS = 200
+
+# Byte-level encodings tried, in order of preference, when a file is not UTF-8. Archives of
+# English news are mostly Windows-1252 (what "latin-1" means in practice: WHATWG decodes
+# that label as windows-1252) or, from Russian-language sites, Windows-1251.
+FALLBACK_ENCODINGS = ("cp1252", "cp1251")
+
+
+class Problem(NamedTuple):
+    reason: str  # a short code for the manifest: empty, binary, undecodable, oversize, ...
+    message: str
+
+
+@dataclass(slots=True)
+class Article:
+    seq: int  # position in the archive, from 0
+    origin: str  # where it came from: "news/a.txt" (relative to SRC) or "line 12"
+    id: str | None
+    text: str | None = None  # None when `problem` is set
+    fields: dict[str, Any] | None = None  # JSONL: the whole object, carried to the output
+    encoding: str | None = None
+    notes: list[str] = field(default_factory=list)
+    problem: Problem | None = None
+
+
+def is_jsonl(src: Path) -> bool:
+    return src.is_file() and src.suffix.lower() in JSONL_SUFFIXES
+
+
+def read_archive(
+    src: Path,
+    *,
+    max_chars: int,
+    encoding: str | None = None,
+    exclude: Path | None = None,
+) -> Generator[Article, None, None]:
+    """Every article of `src` in a stable order; `exclude` is a folder not to walk (DIR)."""
+    if is_jsonl(src):
+        yield from _read_jsonl(src, max_chars, encoding)
+    else:
+        for seq, path in enumerate(walk(src, exclude)):
+            yield _read_file(seq, src, path, max_chars, encoding)
+
+
+def count_articles(src: Path, exclude: Path | None = None) -> int:
+    """How many articles `read_archive` will yield (for progress), reading no article."""
+    if is_jsonl(src):
+        with src.open("rb") as lines:
+            return sum(1 for _ in _lines(lines, 1 << 16) if _.strip())
+    return sum(1 for _ in walk(src, exclude))
+
+
+def walk(src: Path, exclude: Path | None = None) -> Iterator[Path]:
+    """The .txt and .md files under `src`, sorted per folder, hidden ones left out."""
+    skip = exclude.resolve() if exclude is not None else None
+    for folder, dirs, files in os.walk(src):
+        here = Path(folder)
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and (here / d).resolve() != skip)
+        for name in sorted(files):
+            if not name.startswith(".") and name.lower().endswith(SUFFIXES):
+                yield here / name
+
+
+# --- files ----------------------------------------------------------------------------
+
+
+def _read_file(seq: int, src: Path, path: Path, max_chars: int, encoding: str | None) -> Article:
+    origin = path.relative_to(src).as_posix()
+    article = Article(seq=seq, origin=origin, id=origin)
+    try:
+        if path.is_symlink() and not path.resolve().is_relative_to(src.resolve()):
+            article.problem = Problem("unsafe-path", "a link to a file outside SRC")
+            return article
+        # UTF-8 takes at most 4 bytes a character: a larger file is over the limit unread.
+        if path.stat().st_size > max_chars * 4:
+            article.problem = _oversize(path.stat().st_size, max_chars, "bytes")
+            return article
+        data = path.read_bytes()
+    except OSError as exc:
+        article.problem = Problem("unreadable", f"cannot read the file: {exc.strerror or exc}")
+        return article
+    return _checked(article, data, max_chars, encoding)
+
+
+def _checked(article: Article, data: bytes | str, max_chars: int, encoding: str | None) -> Article:
+    try:
+        if isinstance(data, bytes):
+            text, used, notes = decode(data, encoding)
+        else:
+            (text, notes), used = _clean(data), None
+    except _Undecodable as exc:
+        article.problem = exc.problem
+        return article
+    article.encoding, article.notes = used, notes
+    if not text.strip():
+        article.problem = Problem("empty", "the article is empty (nothing but whitespace)")
+    elif len(text) > max_chars:
+        article.problem = _oversize(len(text), max_chars, "characters")
+    else:
+        article.text = text
+    return article
+
+
+def _oversize(size: int, limit: int, unit: str) -> Problem:
+    return Problem("oversize", f"{size:,} {unit} is over the limit of {limit:,} characters")
+
+
+# --- JSONL ----------------------------------------------------------------------------
+
+
+def _read_jsonl(src: Path, max_chars: int, encoding: str | None) -> Iterator[Article]:
+    # A JSON string may spell a character as \\uXXXX (6 bytes): allow that, and a margin
+    # for the other fields, before calling a line over the limit.
+    limit = max_chars * 6 + (1 << 16)
+    seq = 0
+    with src.open("rb") as stream:
+        for number, line in enumerate(_lines(stream, limit), 1):
+            if not line.strip():
+                continue  # a blank line is no article
+            yield _jsonl_article(seq, number, line, max_chars, encoding)
+            seq += 1
+
+
+def _lines(stream: BinaryIO, limit: int) -> Iterator[bytes]:
+    """Lines of at most `limit` bytes; a longer one comes out as b"\\0" (read, never held)."""
+    while True:
+        line = stream.readline(limit)
+        if not line:
+            return
+        if len(line) == limit and not line.endswith(b"\n"):
+            while (rest := stream.readline(limit)) and not rest.endswith(b"\n"):
+                pass
+            yield b"\0"
+            continue
+        yield line
+
+
+def _jsonl_article(
+    seq: int, number: int, line: bytes, max_chars: int, encoding: str | None
+) -> Article:
+    article = Article(seq=seq, origin=f"line {number}", id=None)
+    if line == b"\0":
+        article.problem = Problem("oversize", f"the line is over the limit of {max_chars:,}")
+        return article
+    try:
+        raw, _, _ = decode(line, encoding)
+        value = json.loads(raw)
+    except _Undecodable as exc:
+        article.problem = exc.problem
+        return article
+    except ValueError as exc:
+        article.problem = Problem("bad-json", f"not a JSON object: {exc}")
+        return article
+    if not isinstance(value, dict):
+        article.problem = Problem("bad-json", "the line is JSON but not an object")
+        return article
+    article.fields = value
+    ident = value.get("id")
+    if isinstance(ident, bool) or not isinstance(ident, str | int):
+        article.problem = Problem("no-id", 'the object has no "id" (a string or a number)')
+        return article
+    article.id = str(ident)
+    unsafe = unsafe_id(article.id)
+    if unsafe:
+        article.problem = Problem("unsafe-id", unsafe)
+        return article
+    text = value.get("text")
+    if not isinstance(text, str):
+        article.problem = Problem("no-text", 'the object has no "text" string')
+        return article
+    return _checked(article, text, max_chars, encoding)
+
+
+# --- ids ------------------------------------------------------------------------------
+
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+def unsafe_id(ident: str) -> str | None:
+    """Why `ident` is not safe to use as a relative path under DIR, or None if it is.
+
+    JSONL output does not name files after ids, but downstream tools often do: an id that
+    could climb out of a folder is refused outright rather than passed on.
+    """
+    if not ident.strip():
+        return "the id is empty"
+    if len(ident) > MAX_ID_CHARS:
+        return f"the id is longer than {MAX_ID_CHARS} characters"
+    if any(unicodedata.category(c) in ("Cc", "Cf") for c in ident):
+        return "the id contains control characters"
+    if "\\" in ident or _DRIVE.match(ident) or ident.startswith(("/", "~")):
+        return f"the id {ident!r} is an absolute or Windows path"
+    if any(part == ".." for part in PurePosixPath(ident).parts):
+        return f"the id {ident!r} would escape the output folder"
+    return None
+
+
+# --- decoding -------------------------------------------------------------------------
+
+
+class _Undecodable(Exception):
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def decode(data: bytes, encoding: str | None = None) -> tuple[str, str, list[str]]:
+    """(text, encoding used, notes) for an article's bytes, or `_Undecodable`.
+
+    UTF-8 first (with or without a BOM; UTF-16 only with its BOM). Otherwise the fallback
+    encoding whose reading looks least like mojibake. An explicit `encoding` is used alone.
+    """
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _decoded(data, "utf-16", [])
+    if b"\x00" in data[:8192]:
+        raise _Undecodable(Problem("binary", "NUL bytes: this is a binary file, not text"))
+    if encoding:
+        return _decoded(data, encoding, [])
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    else:
+        text, notes = _clean(text)
+        return text, "utf-8", notes
+    readings = []
+    for rank, candidate in enumerate(FALLBACK_ENCODINGS):
+        try:
+            readings.append((_oddness(data.decode(candidate)), rank, candidate))
+        except UnicodeDecodeError:
+            continue
+    if not readings:
+        raise _Undecodable(Problem("undecodable", "not UTF-8, Windows-1252 or Windows-1251 text"))
+    *_, best = min(readings)  # ties go to the first, the commoner encoding
+    text, used, notes = _decoded(data, best, [])
+    return text, used, [f"decoded as {best}", *notes]
+
+
+def _decoded(data: bytes, encoding: str, notes: list[str]) -> tuple[str, str, list[str]]:
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise _Undecodable(
+            Problem("undecodable", f"not valid {encoding} (byte {exc.start})")
+        ) from None
+    except LookupError:
+        raise _Undecodable(Problem("undecodable", f"unknown encoding {encoding!r}")) from None
+    _binary_check(text)
+    return text, encoding, notes
+
+
+def _clean(text: str) -> tuple[str, list[str]]:
+    """Check text for binary content and undo mojibake (UTF-8 once read as Latin-1)."""
+    _binary_check(text)
+    # ftfy.fix_encoding only: the rest of ftfy (straightening quotes, NFC) would edit the
+    # article, and every byte outside the repair must stay as it was.
+    fixed = ftfy.fix_encoding(text)
+    return (
+        (fixed, ["fixed mojibake (text once decoded with the wrong encoding)"])
+        if (fixed != text)
+        else (text, [])
+    )
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+
+
+def _binary_check(text: str) -> None:
+    sample = text[:8192]
+    if "\x00" in sample or len(_CONTROL.findall(sample)) > max(8, len(sample) // 100):
+        raise _Undecodable(Problem("binary", "control characters: this is not text"))
+
+
+_WORD = re.compile(r"[^\W\d_]+")
+_RUSSIAN = frozenset("абвгдеёжзийклмнопрстуфхцчшщъыьэюяАБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ")
+
+
+def _oddness(text: str) -> int:
+    """How many words look like mojibake in this reading of the bytes.
+
+    charset-normalizer was tried and picks cp1250 for mostly-ASCII English in cp1251,
+    cp1252 and Latin-1 alike; these three signs tell the two encodings apart reliably:
+    a word mixing Latin and Cyrillic letters ("crиme": cp1252 read as cp1251), a Cyrillic
+    letter that Russian does not use ("Ј" for "£"), and a word made only of accented
+    Latin letters ("Ìîñêâà": cp1251 read as cp1252).
+    """
+    return sum(_odd(word) for word in _WORD.findall(text) if not word.isascii())
+
+
+def _odd(word: str) -> bool:
+    cyrillic = sum("\u0400" <= c <= "\u04ff" for c in word)
+    if cyrillic:
+        return cyrillic < len(word) or any(c not in _RUSSIAN for c in word)
+    return len(word) > 1 and all(not c.isascii() for c in word)

@@ -1,0 +1,876 @@
+"""An archive in; repaired articles and a manifest out. Resumable, paced, and never stopped
+by one bad article.
+
+    summary = repair.batch.run("archive/", "out/", config)     # or: await arun(...)
+
+SRC is a folder of .txt/.md files (the output mirrors its tree) or a JSONL file of
+`{"id": ..., "text": ...}` objects (the output is one JSONL file with every field carried
+through, plus `repaired_text` and `repair_status`). DIR also gets `manifest.jsonl`, one
+`ManifestEntry` per article in archive order, and the job's store (store.py).
+
+- One limit on requests in flight across all articles and their chunks, a shared pace
+  (requests and tokens per minute) and a shared pause on 429 (ratelimit.py).
+- Resumable: finished articles are skipped on a rerun, answered requests come from the
+  store; outputs are written by rename and state is committed after, so a `kill -9` leaves
+  no partial file and at worst redoes the articles that were in flight.
+- A bad article (empty, binary, undecodable, oversize, duplicate or unsafe id) is
+  `skipped` with its reason, a model failure makes it `failed`; the job goes on. Only a
+  configuration error (401/403/404, no endpoint) stops the job, before more work is wasted.
+- Memory does not grow with the archive: it is streamed, at most `in_flight` articles are
+  held, and the manifest is written from the store, never held.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import secrets
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from repair import prompts
+from repair.archive import Article, Problem, count_articles, is_jsonl, read_archive
+from repair.chunker import plan
+from repair.config import RepairConfig
+from repair.errors import ConfigurationError, InputError, ModelCallError, RepairError
+from repair.glossary import deterministic, find_clusters, relevant, request_messages
+from repair.llm import ChatModel, ChatReply, ChatRequest, OpenAIChat, token_reservation
+from repair.models import CallRecord, RepairResult
+from repair.pipeline import arepair_article
+from repair.ratelimit import RateGate
+from repair.report import Price, price_for
+from repair.store import CachedChat, ResponseCache, Store
+from repair.tokens import estimate_tokens
+
+log = logging.getLogger(__name__)
+
+ArticleStatus = Literal["repaired", "flagged", "failed", "skipped"]
+STATUSES: tuple[ArticleStatus, ...] = ("repaired", "flagged", "failed", "skipped")
+MANIFEST_NAME = "manifest.jsonl"
+# Statuses that mean the settings are wrong, not the article: stop the job.
+FATAL_STATUS = frozenset({401, 403, 404})
+# How the pipeline words a paragraph left unrepaired because its request failed.
+MODEL_CALL_FAILED = "model call failed"
+
+
+# --- the shapes at the boundary -------------------------------------------------------
+
+
+class BatchOptions(BaseModel):
+    """What a batch needs beyond a `RepairConfig`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_chars: int = Field(2_000_000, ge=1, description="larger articles are skipped")
+    encoding: str | None = Field(None, description="force one encoding (default: detect)")
+    requests_per_minute: float | None = Field(None, gt=0)
+    tokens_per_minute: float | None = Field(None, gt=0)
+    in_flight: int | None = Field(
+        None, ge=1, description="articles held at once (default: twice the concurrency)"
+    )
+    retry_failed: bool = Field(False, description="redo failed and flagged articles too")
+    prices: dict[str, Price] = Field(
+        default_factory=dict, description="model -> price, over the built-in table"
+    )
+
+
+class Tokens(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: int = 0
+    completion: int = 0
+    cached: int = Field(0, description="prompt tokens served from the provider's cache")
+
+    def add(self, other: Tokens) -> None:
+        self.prompt += other.prompt
+        self.completion += other.completion
+        self.cached += other.cached
+
+    @property
+    def total(self) -> int:
+        return self.prompt + self.completion
+
+
+class FlaggedParagraph(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    reason: str | None
+
+
+class Validation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ok: bool = True
+    flagged: list[FlaggedParagraph] = Field(default_factory=list)
+    findings: list[str] = Field(default_factory=list, description="whole-article fact check")
+
+
+class ManifestEntry(BaseModel):
+    """One article's line in manifest.jsonl."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | None
+    source: str = Field(description='path relative to SRC, or "line N" of the JSONL file')
+    status: ArticleStatus
+    reason: str | None = Field(None, description="short code: empty, binary, model-call, ...")
+    error: str | None = Field(None, description="the reason in words")
+    output: str | None = Field(None, description="the repaired file, relative to DIR")
+    encoding: str | None = None
+    notes: list[str] = Field(default_factory=list)
+    chunks: int = 0
+    paragraphs: dict[str, int] = Field(default_factory=dict)
+    validation: Validation = Field(default_factory=Validation)
+    calls: int = 0
+    cache_hits: int = Field(0, description="calls answered from the store, not the endpoint")
+    retries: int = Field(0, description="transport retries over all calls")
+    attempts: int = Field(0, description="runs that worked on this article")
+    tokens: Tokens = Field(default_factory=Tokens)
+    cost_usd: float | None = None
+    duration_s: float = 0.0
+
+
+class BatchSummary(BaseModel):
+    """What a run did; `exit_code` is the command's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    src: str
+    out: str
+    manifest: str
+    output: str | None = Field(None, description="the output JSONL (JSONL input, whole runs)")
+    total: int = Field(0, description="articles in the archive")
+    articles: int = Field(0, description="articles this run met (all of them, unless stopped)")
+    statuses: dict[str, int] = Field(default_factory=dict)
+    reasons: dict[str, int] = Field(default_factory=dict, description="skipped and failed")
+    reused: int = Field(0, description="finished by an earlier run, not redone")
+    unfinished: int = Field(0, description="met but not finished (the run was stopped)")
+    tokens: Tokens = Field(default_factory=Tokens)
+    cost_usd: float | None = None
+    requests: int = Field(0, description="requests this run sent to the endpoint")
+    cache_hits: int = 0
+    billed: Tokens = Field(default_factory=Tokens, description="tokens this run sent")
+    billed_cost_usd: float | None = None
+    unpriced: list[str] = Field(default_factory=list, description="models with no price")
+    rate_limit_pauses: int = 0
+    paused_s: float = 0.0
+    duration_s: float = 0.0
+    interrupted: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        if self.interrupted:
+            return 130
+        bad = sum(self.statuses.get(s, 0) for s in ("flagged", "failed", "skipped"))
+        return 1 if bad else 0
+
+
+@dataclass(slots=True)
+class Progress:
+    """A snapshot for a progress display."""
+
+    total: int
+    met: int
+    done: int  # finished (any status), this run or before
+    reused: int
+    statuses: Counter[str]
+    in_flight: int
+    tokens: int
+    cost_usd: float | None
+    elapsed_s: float
+
+    @property
+    def rate(self) -> float:
+        """Articles finished per second in this run (those done before pass quickly too)."""
+        return self.done / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    @property
+    def eta_s(self) -> float | None:
+        return (self.total - self.done) / self.rate if self.rate > 0 else None
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+class BatchControl:
+    """Stop a running job from outside (a signal handler, a web app)."""
+
+    def __init__(self) -> None:
+        self.stopping = False
+        self.abandoning = False
+        self._workers: set[asyncio.Task[None]] = set()
+
+    def stop(self) -> None:
+        """Start no new article; the ones in flight finish."""
+        self.stopping = True
+
+    def abandon(self) -> None:
+        """Stop now: articles in flight are dropped unfinished (the next run redoes them)."""
+        self.stopping = self.abandoning = True
+        for task in list(self._workers):
+            task.cancel()
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._workers)
+
+    def _track(self, task: asyncio.Task[None]) -> None:
+        self._workers.add(task)
+        task.add_done_callback(self._workers.discard)
+
+
+# --- the library entry points ---------------------------------------------------------
+
+
+async def arun(
+    src: str | Path,
+    out: str | Path,
+    config: RepairConfig | None = None,
+    *,
+    options: BatchOptions | None = None,
+    client: Any = None,
+    on_progress: ProgressCallback | None = None,
+    control: BatchControl | None = None,
+) -> BatchSummary:
+    """Repair every article of `src` into `out`. `client`: a `ChatModel` or AsyncOpenAI."""
+    config = config or RepairConfig.from_env()
+    options = options or BatchOptions()
+    src, out = Path(src), Path(out)
+    check_paths(src, out)
+    if client is None:
+        config.endpoint()  # no endpoint configured: say so before touching anything
+    store = Store.open(out)
+    try:
+        gate = RateGate(options.requests_per_minute, options.tokens_per_minute)
+        model, owned = _model_for(config, client, gate)
+        try:
+            job = _Job(src, out, config, options, model, store, gate, control, on_progress)
+            return await job.run()
+        finally:
+            if owned:
+                await model.aclose()
+    finally:
+        store.close()
+
+
+def run(
+    src: str | Path,
+    out: str | Path,
+    config: RepairConfig | None = None,
+    *,
+    options: BatchOptions | None = None,
+    client: Any = None,
+    on_progress: ProgressCallback | None = None,
+    control: BatchControl | None = None,
+) -> BatchSummary:
+    """Synchronous `arun`, for scripts; works under a running loop too (in a thread)."""
+    job = arun(
+        src, out, config, options=options, client=client, on_progress=on_progress, control=control
+    )
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(job)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, job).result()
+
+
+def check_paths(src: Path, out: Path) -> None:
+    """SRC must be readable, and DIR must not overwrite it."""
+    if not src.exists():
+        raise InputError(f"{src}: no such file or folder")
+    if src.is_file() and not is_jsonl(src):
+        raise InputError(f"{src}: SRC must be a folder of .txt/.md files or a .jsonl file")
+    if out.exists() and not out.is_dir():
+        raise ConfigurationError(f"--out {out}: exists and is not a folder", setting="out")
+    if src.resolve().is_relative_to(out.resolve()):
+        # Outputs and the store would land among the articles, or overwrite them.
+        raise ConfigurationError(
+            f"--out {out} holds SRC {src}; choose a folder outside it", setting="out"
+        )
+
+
+def output_jsonl(src: Path, out: Path) -> Path:
+    """Where the output JSONL of a JSONL archive goes: its own name, inside DIR."""
+    name = src.name if src.name != MANIFEST_NAME else f"repaired-{src.name}"
+    return out / name
+
+
+def price_of(model: str, prices: dict[str, Price]) -> Price | None:
+    return prices.get(model) or price_for(model)
+
+
+def cost_of(calls: Iterable[tuple[str, Tokens]], prices: dict[str, Price]) -> float | None:
+    """US dollars for (model, tokens) pairs; None when a model has no price."""
+    total = 0.0
+    for model, tokens in calls:
+        price = price_of(model, prices)
+        if price is None:
+            return None
+        fresh = max(tokens.prompt - tokens.cached, 0)
+        total += (
+            fresh * price.input
+            + tokens.cached * price.cached_input
+            + tokens.completion * price.output
+        )
+    return total / 1_000_000
+
+
+# --- the job --------------------------------------------------------------------------
+
+
+class _Limited:
+    """One limit on requests in flight, shared by every article and chunk of the job."""
+
+    def __init__(self, inner: ChatModel, limit: int) -> None:
+        self._inner = inner
+        self._slots = asyncio.Semaphore(limit)
+
+    async def complete(self, request: ChatRequest) -> ChatReply:
+        async with self._slots:
+            return await self._inner.complete(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+class _Gated:
+    """The gate around a caller's own `ChatModel` (an `OpenAIChat` takes it per attempt)."""
+
+    def __init__(self, inner: ChatModel, gate: RateGate) -> None:
+        self._inner, self._gate = inner, gate
+
+    async def complete(self, request: ChatRequest) -> ChatReply:
+        reserved = token_reservation(request)
+        await self._gate.acquire(reserved)
+        try:
+            reply = await self._inner.complete(request)
+        except ModelCallError as exc:
+            self._gate.settle(reserved, 0, {})
+            if exc.context.get("status") == 429:
+                self._gate.pause(None)
+            raise
+        self._gate.settle(reserved, reply.usage.total_tokens, reply.headers)
+        return reply
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def _model_for(config: RepairConfig, client: Any, gate: RateGate) -> tuple[ChatModel, bool]:
+    if client is None:
+        return OpenAIChat(config, gate=gate), True
+    if isinstance(client, ChatModel):
+        return _Gated(client, gate), False
+    return OpenAIChat(config, client=client, gate=gate), True  # an openai.AsyncOpenAI
+
+
+@dataclass(slots=True)
+class _Work:
+    article: Article
+    text: str
+    fingerprint: str
+    read_cache: bool
+
+
+class _Job:
+    def __init__(
+        self,
+        src: Path,
+        out: Path,
+        config: RepairConfig,
+        options: BatchOptions,
+        model: ChatModel,
+        store: Store,
+        gate: RateGate,
+        control: BatchControl | None,
+        on_progress: ProgressCallback | None,
+    ) -> None:
+        self.src, self.out, self.config, self.options = src, out, config, options
+        self.store, self.gate = store, gate
+        self.control = control or BatchControl()
+        self.on_progress = on_progress
+        self.jsonl = is_jsonl(src)
+        self.cache = ResponseCache(store, prompts.template_version(config.style))
+        self.model = _Limited(model, config.concurrency)
+        self.settings = settings_fingerprint(config, self.cache.template_version)
+        self.in_flight = options.in_flight or 2 * config.concurrency
+        self.started = time.perf_counter()
+        self.run_id = 0
+        self.total = 0
+        self.met = self.done = self.reused = 0
+        self.statuses: Counter[str] = Counter()
+        self.reasons: Counter[str] = Counter()
+        self.tokens = Tokens()
+        self.cost: float | None = 0.0
+        self.unpriced: set[str] = set()
+        self.live: Any = None
+
+    async def run(self) -> BatchSummary:
+        self.run_id = self.store.begin_run()
+        _remove_stray_temp_files(self.out)
+        self.total = count_articles(self.src, exclude=self.out)
+        # This run's entries as they finish, for `tail -f`; rewritten in archive order at
+        # the end from the store (and by the next run, if this one is killed).
+        self.live = (self.out / MANIFEST_NAME).open("w", encoding="utf-8")
+        outcome = "abandoned"
+        try:
+            await self._pump()
+            outcome = "stopped" if self.control.stopping else "complete"
+        except* ModelCallError as fatal:
+            raise fatal.exceptions[0] from None
+        finally:
+            self.live.close()
+            self._write_outputs(complete=outcome == "complete")
+            self.store.end_run(self.run_id, outcome)
+        return self._summary(interrupted=outcome != "complete")
+
+    async def _pump(self) -> None:
+        slots = asyncio.Semaphore(self.in_flight)
+        ticker = asyncio.create_task(self._tick())
+        reading = read_archive(
+            self.src,
+            max_chars=self.options.max_chars,
+            encoding=self.options.encoding,
+            exclude=self.out,
+        )
+        try:
+            with contextlib.closing(reading) as articles:
+                async with asyncio.TaskGroup() as group:
+                    while not self.control.stopping:
+                        await slots.acquire()  # before reading: at most `in_flight` held
+                        article = next(articles, None)
+                        work = None if article is None else self._admit(article)
+                        if work is None:
+                            slots.release()
+                            if article is None:
+                                break
+                            continue
+                        self.control._track(group.create_task(self._repair(work, slots)))
+        finally:
+            ticker.cancel()
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            self._progress()
+
+    def _progress(self) -> None:
+        if self.on_progress is not None:
+            self.on_progress(
+                Progress(
+                    total=self.total,
+                    met=self.met,
+                    done=self.done,
+                    reused=self.reused,
+                    statuses=self.statuses,
+                    in_flight=self.control.in_flight,
+                    tokens=self.tokens.total,
+                    cost_usd=self.cost,
+                    elapsed_s=time.perf_counter() - self.started,
+                )
+            )
+
+    # --- one article ------------------------------------------------------------------
+
+    def _admit(self, article: Article) -> _Work | None:
+        """Record a bad or already finished article at once; return the rest as work."""
+        self.met += 1
+        previous = self.store.meet(article.origin, article.id, article.seq, self.run_id)
+        problem = article.problem
+        if problem is None and self.jsonl and article.id is not None:
+            first = self.store.first_with_id(article.id, article.origin, self.run_id)
+            if first is not None:
+                problem = Problem("duplicate-id", f"the id {article.id!r} is taken by {first}")
+        if problem is not None or article.text is None:
+            problem = problem or Problem("empty", "no text")
+            self._finish(article, self._problem_entry(article, problem), None)
+            return None
+        fingerprint = hashlib.sha256(f"{self.settings}\0{article.text}".encode()).hexdigest()
+        if previous is not None and previous.entry and previous.fingerprint == fingerprint:
+            redo = self.options.retry_failed and previous.status in ("failed", "flagged")
+            if not redo and not self._output_missing(article, previous.status):
+                self._count(ManifestEntry.model_validate_json(previous.entry), reused=True)
+                self._live(previous.entry)
+                return None
+        # A flagged article's stored answers would only flag it again: ask afresh.
+        fresh = self.options.retry_failed and previous is not None and previous.status == "flagged"
+        return _Work(article, article.text, fingerprint, read_cache=not fresh)
+
+    def _output_missing(self, article: Article, status: str | None) -> bool:
+        """A finished article whose file was deleted since: redo it (from the store)."""
+        written = status in ("repaired", "flagged")
+        return written and not self.jsonl and not (self.out / article.origin).is_file()
+
+    async def _repair(self, work: _Work, slots: asyncio.Semaphore) -> None:
+        article = work.article
+        try:
+            started = time.perf_counter()
+            attempts = self.store.start(article.origin)
+            chat = CachedChat(self.cache, self.model, read=work.read_cache)
+            result: RepairResult | None = None
+            try:
+                result = await arepair_article(work.text, self.config, client=chat)
+                entry = self._result_entry(article, result, chat.hits)
+            except ModelCallError as exc:
+                if exc.context.get("status") in FATAL_STATUS:
+                    raise
+                entry = self._problem_entry(article, Problem("model-call", exc.message), "failed")
+            except InputError as exc:
+                reason = str(exc.context.get("reason", "input"))
+                entry = self._problem_entry(article, Problem(reason, exc.message))
+            except RepairError as exc:
+                entry = self._problem_entry(article, Problem("error", exc.message), "failed")
+            except Exception as exc:  # a bug must not stop the other articles
+                log.exception("article %s", article.origin)
+                problem = Problem("internal-error", f"{type(exc).__name__}: {exc}")
+                entry = self._problem_entry(article, problem, "failed")
+            entry.attempts = attempts
+            entry.duration_s = round(time.perf_counter() - started, 3)
+            self._finish(article, entry, result, work.fingerprint)
+        finally:
+            slots.release()
+
+    def _finish(
+        self,
+        article: Article,
+        entry: ManifestEntry,
+        result: RepairResult | None,
+        fingerprint: str | None = None,
+    ) -> None:
+        """Output first, then state: a crash between the two redoes the article, no harm."""
+        text = (
+            result.text if result is not None and entry.status in ("repaired", "flagged") else None
+        )
+        output_line = None
+        if self.jsonl:
+            output_line = _output_line(article, entry, text)
+        else:
+            target = self.out / article.origin
+            if text is not None:
+                from repair.cli import write_atomically  # cli imports batch: at call time
+
+                write_atomically(target, text)
+                entry.output = article.origin
+            else:
+                target.unlink(missing_ok=True)  # an earlier run's output no longer holds
+        line = entry.model_dump_json()
+        self.store.finish(
+            article.origin,
+            entry.status,
+            line,
+            fingerprint=fingerprint if entry.status != "skipped" else None,
+            output=output_line,
+        )
+        self._count(entry, reused=False)
+        self._live(line)
+
+    def _result_entry(self, article: Article, result: RepairResult, hits: int) -> ManifestEntry:
+        flagged = [FlaggedParagraph(id=p.id, reason=p.reason) for p in result.flagged]
+        findings = [issue.message for issue in result.report.issues] if result.report else []
+        failed = [
+            p.reason for p in result.flagged if (p.reason or "").startswith(MODEL_CALL_FAILED)
+        ]
+        status: ArticleStatus
+        if failed:
+            status, reason, error = "failed", "model-call", failed[0]
+        elif flagged:
+            status, reason, error = "flagged", "kept-original", flagged[0].reason
+        elif findings:
+            status, reason, error = "flagged", "findings", findings[0]
+        else:
+            status, reason, error = "repaired", None, None
+        usage = result.usage
+        return ManifestEntry(
+            id=article.id,
+            source=article.origin,
+            status=status,
+            reason=reason,
+            error=error,
+            encoding=article.encoding,
+            notes=article.notes,
+            chunks=result.chunks,
+            paragraphs=dict(Counter(p.status for p in result.paragraphs)),
+            validation=Validation(ok=result.ok, flagged=flagged, findings=findings),
+            calls=len(result.calls),
+            cache_hits=hits,
+            retries=sum(max(c.attempts - 1, 0) for c in result.calls),
+            tokens=Tokens(
+                prompt=usage.prompt_tokens,
+                completion=usage.completion_tokens,
+                cached=usage.cached_tokens,
+            ),
+            cost_usd=self._cost(result.calls),
+        )
+
+    def _cost(self, calls: list[CallRecord]) -> float | None:
+        models = {c.model for c in calls}
+        self.unpriced.update(m for m in models if price_of(m, self.options.prices) is None)
+        return cost_of(_billing(calls), self.options.prices)
+
+    def _problem_entry(
+        self, article: Article, problem: Problem, status: ArticleStatus = "skipped"
+    ) -> ManifestEntry:
+        return ManifestEntry(
+            id=article.id,
+            source=article.origin,
+            status=status,
+            reason=problem.reason,
+            error=problem.message,
+            encoding=article.encoding,
+            notes=article.notes,
+            validation=Validation(ok=status != "failed"),
+        )
+
+    def _count(self, entry: ManifestEntry, *, reused: bool) -> None:
+        self.done += 1
+        self.reused += reused
+        self.statuses[entry.status] += 1
+        if entry.status in ("failed", "skipped") and entry.reason:
+            self.reasons[entry.reason] += 1
+        self.tokens.add(entry.tokens)
+        if entry.tokens.total and entry.cost_usd is None:
+            self.cost = None
+            if reused:  # which model lacked a price was not kept: most likely the main one
+                self.unpriced.add(self.config.model)
+        elif self.cost is not None and entry.cost_usd is not None:
+            self.cost += entry.cost_usd
+        if not reused:
+            self._progress()
+
+    def _live(self, line: str) -> None:
+        self.live.write(line + "\n")
+        self.live.flush()
+
+    # --- the end ----------------------------------------------------------------------
+
+    def _write_outputs(self, *, complete: bool) -> None:
+        write_lines_atomically(self.out / MANIFEST_NAME, self.store.entries(self.run_id))
+        # A partial output JSONL would pass for the whole archive: only whole runs write it.
+        if self.jsonl and complete:
+            target = output_jsonl(self.src, self.out)
+            write_lines_atomically(target, self.store.outputs(self.run_id))
+
+    def _summary(self, *, interrupted: bool) -> BatchSummary:
+        stats = self.cache.stats
+        billed = Tokens()
+        billing = []
+        for model, usage in stats.billed.items():
+            tokens = Tokens(
+                prompt=usage.prompt_tokens,
+                completion=usage.completion_tokens,
+                cached=usage.cached_tokens,
+            )
+            billed.add(tokens)
+            billing.append((model, tokens))
+        unpriced = {m for m, _ in billing if price_of(m, self.options.prices) is None}
+        return BatchSummary(
+            src=str(self.src),
+            out=str(self.out),
+            manifest=str(self.out / MANIFEST_NAME),
+            output=str(output_jsonl(self.src, self.out))
+            if self.jsonl and not interrupted
+            else None,
+            total=self.total,
+            articles=self.met,
+            statuses={s: self.statuses.get(s, 0) for s in STATUSES},
+            reasons=dict(self.reasons.most_common()),
+            reused=self.reused,
+            unfinished=self.store.unfinished(self.run_id),
+            tokens=self.tokens,
+            cost_usd=self.cost,
+            requests=stats.sent,
+            cache_hits=stats.hits,
+            billed=billed,
+            billed_cost_usd=cost_of(billing, self.options.prices),
+            unpriced=sorted(unpriced | self.unpriced),
+            rate_limit_pauses=self.gate.pauses,
+            paused_s=round(self.gate.paused_s, 3),
+            duration_s=round(time.perf_counter() - self.started, 3),
+            interrupted=interrupted,
+        )
+
+
+def settings_fingerprint(config: RepairConfig, template_version: str) -> str:
+    """What makes a finished article's repair still valid: the settings that shape it."""
+    shaping = config.model_dump(
+        include={
+            "model",
+            "fallback_model",
+            "style",
+            "temperature",
+            "chunk_chars",
+            "context_chars",
+            "max_reasks",
+            "glossary",
+            "glossary_pass",
+        }
+    )
+    shaping["template"] = template_version
+    return json.dumps(shaping, sort_keys=True)
+
+
+def _billing(calls: list[CallRecord]) -> Iterator[tuple[str, Tokens]]:
+    for call in calls:
+        yield (
+            call.model,
+            Tokens(
+                prompt=call.prompt_tokens,
+                completion=call.completion_tokens,
+                cached=call.cached_tokens,
+            ),
+        )
+
+
+def _output_line(article: Article, entry: ManifestEntry, text: str | None) -> str:
+    """The output JSONL line: every field of the input object, the repair added."""
+    fields: dict[str, Any] = dict(article.fields) if article.fields else {"id": article.id}
+    if article.fields is None:
+        fields["repair_source"] = article.origin
+    fields["repaired_text"] = text
+    fields["repair_status"] = entry.status
+    fields["repair_reason"] = entry.reason
+    return json.dumps(fields, ensure_ascii=False)
+
+
+def write_lines_atomically(path: Path, lines: Iterable[str]) -> None:
+    """Stream lines into `path` via a temporary file and a rename: never a partial file.
+
+    `cli.write_atomically` takes the whole text; a large archive's manifest is streamed.
+    The temporary file is opened with "x" rather than mkstemp, so the result gets the
+    usual permissions (mkstemp's are owner-only).
+    """
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        with tmp.open("x", encoding="utf-8", newline="") as out:
+            for line in lines:
+                out.write(line + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _remove_stray_temp_files(out: Path) -> None:
+    """A `kill -9` during a write leaves a `.NAME.XXXX.tmp` file: remove them."""
+    for folder, _, files in os.walk(out):
+        for name in files:
+            if name.startswith(".") and name.endswith(".tmp"):
+                Path(folder, name).unlink(missing_ok=True)
+
+
+# --- cost before spending -------------------------------------------------------------
+
+# OpenAI caches a prompt prefix of at least this many tokens; a shorter one is never cached.
+CACHEABLE_PREFIX_TOKENS = 1024
+
+
+class Estimate(BaseModel):
+    """What `repair batch --dry-run` prints: the work and its cost, no request made."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    src: str
+    model: str
+    articles: int = 0
+    to_repair: int = 0
+    done_before: int = Field(0, description="finished in DIR by an earlier run")
+    skipped: int = 0
+    reasons: dict[str, int] = Field(default_factory=dict)
+    chunks: int = 0
+    calls: int = Field(0, description="first requests; re-asks after failed checks add more")
+    tokens: Tokens = Field(default_factory=Tokens)
+    cost_usd: float | None = None
+
+
+def estimate(
+    src: str | Path,
+    out: str | Path,
+    config: RepairConfig | None = None,
+    *,
+    options: BatchOptions | None = None,
+) -> Estimate:
+    """Count the articles, chunks, calls, tokens and cost of a batch, calling nothing."""
+    config = config or RepairConfig.from_env()
+    options = options or BatchOptions()
+    src, out = Path(src), Path(out)
+    check_paths(src, out)
+    result = Estimate(src=str(src), model=config.model)
+    settings = settings_fingerprint(config, prompts.template_version(config.style))
+    reasons: Counter[str] = Counter()
+    ids: set[str] = set()  # a dry run writes no store: it holds the ids (bytes each)
+    systems: set[str] = set()
+    previous = Store.peek(out)
+    try:
+        for article in read_archive(
+            src, max_chars=options.max_chars, encoding=options.encoding, exclude=out
+        ):
+            result.articles += 1
+            problem = article.problem
+            if problem is None and is_jsonl(src) and article.id is not None:
+                if article.id in ids:
+                    problem = Problem("duplicate-id", "duplicate id")
+                ids.add(article.id)
+            if problem is not None or article.text is None:
+                result.skipped += 1
+                reasons[problem.reason if problem else "empty"] += 1
+                continue
+            if previous is not None and _finished(previous, article, settings, options):
+                result.done_before += 1
+                continue
+            result.to_repair += 1
+            _estimate_article(article.text, config, result, systems)
+    finally:
+        if previous is not None:
+            previous.close()
+    result.reasons = dict(reasons.most_common())
+    result.cost_usd = cost_of([(config.model, result.tokens)], options.prices)
+    return result
+
+
+def _finished(store: Store, article: Article, settings: str, options: BatchOptions) -> bool:
+    before = store.previous(article.origin)
+    if before is None or not before.entry or article.text is None:
+        return False
+    fingerprint = hashlib.sha256(f"{settings}\0{article.text}".encode()).hexdigest()
+    redo = options.retry_failed and before.status in ("failed", "flagged")
+    return before.fingerprint == fingerprint and not redo
+
+
+def _estimate_article(text: str, config: RepairConfig, into: Estimate, systems: set[str]) -> None:
+    """The requests the pipeline would send for `text` on a first try, as the fake counts them."""
+    article_plan = plan(text, config.chunk_chars, config.context_chars)
+    clusters = find_clusters(text) if config.glossary_pass else []
+    requests: list[tuple[list[dict[str, str]], int]] = []
+    if clusters:
+        requests.append((request_messages(clusters), 16 + 20 * len(clusters)))
+    stand_in = deterministic(clusters)  # the model's glossary is about as long
+    for chunk in article_plan.chunks:
+        passage = "\n".join(u.text for u in chunk.units)
+        messages = prompts.messages(chunk, config.style, glossary=relevant(stand_in, passage))
+        # A repair is about as long as its passage, plus the paragraph tags.
+        requests.append((messages, estimate_tokens(passage) + 4 * len(chunk.units)))
+    into.chunks += len(article_plan.chunks)
+    for messages, completion in requests:
+        into.calls += 1
+        into.tokens.prompt += sum(estimate_tokens(m["content"]) + 4 for m in messages)
+        into.tokens.completion += completion
+        system = messages[0]["content"]
+        size = estimate_tokens(system)
+        if system in systems and size >= CACHEABLE_PREFIX_TOKENS:
+            into.tokens.cached += size
+        systems.add(system)
