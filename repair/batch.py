@@ -32,7 +32,6 @@ import secrets
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -40,6 +39,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from repair import prompts
+from repair.aio import run_sync
 from repair.archive import Article, Problem, count_articles, is_jsonl, read_archive
 from repair.chunker import plan
 from repair.config import RepairConfig
@@ -276,15 +276,17 @@ def run(
     control: BatchControl | None = None,
 ) -> BatchSummary:
     """Synchronous `arun`, for scripts; works under a running loop too (in a thread)."""
-    job = arun(
-        src, out, config, options=options, client=client, on_progress=on_progress, control=control
+    return run_sync(
+        arun(
+            src,
+            out,
+            config,
+            options=options,
+            client=client,
+            on_progress=on_progress,
+            control=control,
+        )
     )
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(job)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, job).result()
 
 
 def check_paths(src: Path, out: Path) -> None:

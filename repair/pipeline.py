@@ -12,13 +12,13 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import openai
 
 from repair import prompts
+from repair.aio import run_sync
 from repair.answer import ParsedAnswer, Problem, parse_answer
 from repair.chunker import Chunk, Plan, Unit, plan
 from repair.config import RepairConfig
@@ -146,15 +146,7 @@ def repair_article(
     on_progress: ProgressCallback | None = None,
 ) -> RepairResult:
     """Synchronous `arepair_article`, for scripts. Works even under a running loop."""
-    job = arepair_article(text, config, client=client, on_progress=on_progress)
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(job)
-    # Called from inside an event loop (a notebook, a sync helper in async code): give
-    # the job a loop of its own in a worker thread instead of failing.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, job).result()
+    return run_sync(arepair_article(text, config, client=client, on_progress=on_progress))
 
 
 async def _glossary(run: _Run, clusters: list[NameCluster]) -> Glossary:
