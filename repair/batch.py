@@ -31,32 +31,43 @@ import os
 import secrets
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
 
 from repair import prompts
 from repair.aio import run_sync
 from repair.archive import Article, Problem, count_articles, is_jsonl, read_archive
-from repair.chunker import plan
+
+# The plain data and the dry run live in modules of their own; their names stay here too.
+from repair.batch_estimate import CACHEABLE_PREFIX_TOKENS as CACHEABLE_PREFIX_TOKENS
+from repair.batch_estimate import estimate as estimate
+from repair.batch_models import STATUSES as STATUSES
+from repair.batch_models import ArticleStatus as ArticleStatus
+from repair.batch_models import BatchOptions as BatchOptions
+from repair.batch_models import BatchSummary as BatchSummary
+from repair.batch_models import Estimate as Estimate
+from repair.batch_models import FlaggedParagraph as FlaggedParagraph
+from repair.batch_models import ManifestEntry as ManifestEntry
+from repair.batch_models import Progress as Progress
+from repair.batch_models import ProgressCallback as ProgressCallback
+from repair.batch_models import Tokens as Tokens
+from repair.batch_models import Validation as Validation
+from repair.batch_models import check_paths as check_paths
+from repair.batch_models import cost_of as cost_of
+from repair.batch_models import price_of as price_of
+from repair.batch_models import settings_fingerprint as settings_fingerprint
 from repair.config import RepairConfig
-from repair.errors import ConfigurationError, InputError, ModelCallError, RepairError
-from repair.glossary import deterministic, find_clusters, relevant, request_messages
+from repair.errors import InputError, ModelCallError, RepairError
 from repair.llm import ChatModel, ChatReply, ChatRequest, OpenAIChat, token_reservation
 from repair.models import CallRecord, RepairResult
 from repair.pipeline import arepair_article
 from repair.ratelimit import RateGate
-from repair.report import Price, price_for
 from repair.store import CachedChat, ResponseCache, Store
-from repair.tokens import estimate_tokens
 
 log = logging.getLogger(__name__)
 
-ArticleStatus = Literal["repaired", "flagged", "failed", "skipped"]
-STATUSES: tuple[ArticleStatus, ...] = ("repaired", "flagged", "failed", "skipped")
 MANIFEST_NAME = "manifest.jsonl"
 # Statuses that mean the settings are wrong, not the article: stop the job.
 FATAL_STATUS = frozenset({401, 403, 404})
@@ -64,144 +75,7 @@ FATAL_STATUS = frozenset({401, 403, 404})
 MODEL_CALL_FAILED = "model call failed"
 
 
-# --- the shapes at the boundary -------------------------------------------------------
-
-
-class BatchOptions(BaseModel):
-    """What a batch needs beyond a `RepairConfig`."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    max_chars: int = Field(2_000_000, ge=1, description="larger articles are skipped")
-    encoding: str | None = Field(None, description="force one encoding (default: detect)")
-    requests_per_minute: float | None = Field(None, gt=0)
-    tokens_per_minute: float | None = Field(None, gt=0)
-    in_flight: int | None = Field(
-        None, ge=1, description="articles held at once (default: twice the concurrency)"
-    )
-    retry_failed: bool = Field(False, description="redo failed and flagged articles too")
-    prices: dict[str, Price] = Field(
-        default_factory=dict, description="model -> price, over the built-in table"
-    )
-
-
-class Tokens(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    prompt: int = 0
-    completion: int = 0
-    cached: int = Field(0, description="prompt tokens served from the provider's cache")
-
-    def add(self, other: Tokens) -> None:
-        self.prompt += other.prompt
-        self.completion += other.completion
-        self.cached += other.cached
-
-    @property
-    def total(self) -> int:
-        return self.prompt + self.completion
-
-
-class FlaggedParagraph(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    id: str
-    reason: str | None
-
-
-class Validation(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    ok: bool = True
-    flagged: list[FlaggedParagraph] = Field(default_factory=list)
-    findings: list[str] = Field(default_factory=list, description="whole-article fact check")
-
-
-class ManifestEntry(BaseModel):
-    """One article's line in manifest.jsonl."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    id: str | None
-    source: str = Field(description='path relative to SRC, or "line N" of the JSONL file')
-    status: ArticleStatus
-    reason: str | None = Field(None, description="short code: empty, binary, model-call, ...")
-    error: str | None = Field(None, description="the reason in words")
-    output: str | None = Field(None, description="the repaired file, relative to DIR")
-    encoding: str | None = None
-    notes: list[str] = Field(default_factory=list)
-    chunks: int = 0
-    paragraphs: dict[str, int] = Field(default_factory=dict)
-    validation: Validation = Field(default_factory=Validation)
-    calls: int = 0
-    cache_hits: int = Field(0, description="calls answered from the store, not the endpoint")
-    retries: int = Field(0, description="transport retries over all calls")
-    attempts: int = Field(0, description="runs that worked on this article")
-    tokens: Tokens = Field(default_factory=Tokens)
-    cost_usd: float | None = None
-    duration_s: float = 0.0
-
-
-class BatchSummary(BaseModel):
-    """What a run did; `exit_code` is the command's."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    src: str
-    out: str
-    manifest: str
-    output: str | None = Field(None, description="the output JSONL (JSONL input, whole runs)")
-    total: int = Field(0, description="articles in the archive")
-    articles: int = Field(0, description="articles this run met (all of them, unless stopped)")
-    statuses: dict[str, int] = Field(default_factory=dict)
-    reasons: dict[str, int] = Field(default_factory=dict, description="skipped and failed")
-    reused: int = Field(0, description="finished by an earlier run, not redone")
-    unfinished: int = Field(0, description="met but not finished (the run was stopped)")
-    tokens: Tokens = Field(default_factory=Tokens)
-    cost_usd: float | None = None
-    requests: int = Field(0, description="requests this run sent to the endpoint")
-    cache_hits: int = 0
-    billed: Tokens = Field(default_factory=Tokens, description="tokens this run sent")
-    billed_cost_usd: float | None = None
-    unpriced: list[str] = Field(default_factory=list, description="models with no price")
-    rate_limit_pauses: int = 0
-    paused_s: float = 0.0
-    duration_s: float = 0.0
-    interrupted: bool = False
-
-    @property
-    def exit_code(self) -> int:
-        if self.interrupted:
-            return 130
-        bad = sum(self.statuses.get(s, 0) for s in ("flagged", "failed", "skipped"))
-        return 1 if bad else 0
-
-
-@dataclass(slots=True)
-class Progress:
-    """A snapshot for a progress display."""
-
-    total: int
-    met: int
-    done: int  # finished (any status), this run or before
-    reused: int
-    statuses: Counter[str]
-    in_flight: int
-    tokens: int
-    cost_usd: float | None
-    elapsed_s: float
-
-    @property
-    def rate(self) -> float:
-        """Articles finished per second in this run (those done before pass quickly too)."""
-        return self.done / self.elapsed_s if self.elapsed_s > 0 else 0.0
-
-    @property
-    def eta_s(self) -> float | None:
-        return (self.total - self.done) / self.rate if self.rate > 0 else None
-
-
-ProgressCallback = Callable[[Progress], None]
+# --- controlling a running job --------------------------------------------------------
 
 
 class BatchControl:
@@ -289,45 +163,10 @@ def run(
     )
 
 
-def check_paths(src: Path, out: Path) -> None:
-    """SRC must be readable, and DIR must not overwrite it."""
-    if not src.exists():
-        raise InputError(f"{src}: no such file or folder")
-    if src.is_file() and not is_jsonl(src):
-        raise InputError(f"{src}: SRC must be a folder of .txt/.md files or a .jsonl file")
-    if out.exists() and not out.is_dir():
-        raise ConfigurationError(f"--out {out}: exists and is not a folder", setting="out")
-    if src.resolve().is_relative_to(out.resolve()):
-        # Outputs and the store would land among the articles, or overwrite them.
-        raise ConfigurationError(
-            f"--out {out} holds SRC {src}; choose a folder outside it", setting="out"
-        )
-
-
 def output_jsonl(src: Path, out: Path) -> Path:
     """Where the output JSONL of a JSONL archive goes: its own name, inside DIR."""
     name = src.name if src.name != MANIFEST_NAME else f"repaired-{src.name}"
     return out / name
-
-
-def price_of(model: str, prices: dict[str, Price]) -> Price | None:
-    return prices.get(model) or price_for(model)
-
-
-def cost_of(calls: Iterable[tuple[str, Tokens]], prices: dict[str, Price]) -> float | None:
-    """US dollars for (model, tokens) pairs; None when a model has no price."""
-    total = 0.0
-    for model, tokens in calls:
-        price = price_of(model, prices)
-        if price is None:
-            return None
-        fresh = max(tokens.prompt - tokens.cached, 0)
-        total += (
-            fresh * price.input
-            + tokens.cached * price.cached_input
-            + tokens.completion * price.output
-        )
-    return total / 1_000_000
 
 
 # --- the job --------------------------------------------------------------------------
@@ -705,25 +544,6 @@ class _Job:
         )
 
 
-def settings_fingerprint(config: RepairConfig, template_version: str) -> str:
-    """What makes a finished article's repair still valid: the settings that shape it."""
-    shaping = config.model_dump(
-        include={
-            "model",
-            "fallback_model",
-            "style",
-            "temperature",
-            "chunk_chars",
-            "context_chars",
-            "max_reasks",
-            "glossary",
-            "glossary_pass",
-        }
-    )
-    shaping["template"] = template_version
-    return json.dumps(shaping, sort_keys=True)
-
-
 def _billing(calls: list[CallRecord]) -> Iterator[tuple[str, Tokens]]:
     for call in calls:
         yield (
@@ -773,106 +593,3 @@ def _remove_stray_temp_files(out: Path) -> None:
         for name in files:
             if name.startswith(".") and name.endswith(".tmp"):
                 Path(folder, name).unlink(missing_ok=True)
-
-
-# --- cost before spending -------------------------------------------------------------
-
-# OpenAI caches a prompt prefix of at least this many tokens; a shorter one is never cached.
-CACHEABLE_PREFIX_TOKENS = 1024
-
-
-class Estimate(BaseModel):
-    """What `repair batch --dry-run` prints: the work and its cost, no request made."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    src: str
-    model: str
-    articles: int = 0
-    to_repair: int = 0
-    done_before: int = Field(0, description="finished in DIR by an earlier run")
-    skipped: int = 0
-    reasons: dict[str, int] = Field(default_factory=dict)
-    chunks: int = 0
-    calls: int = Field(0, description="first requests; re-asks after failed checks add more")
-    tokens: Tokens = Field(default_factory=Tokens)
-    cost_usd: float | None = None
-
-
-def estimate(
-    src: str | Path,
-    out: str | Path,
-    config: RepairConfig | None = None,
-    *,
-    options: BatchOptions | None = None,
-) -> Estimate:
-    """Count the articles, chunks, calls, tokens and cost of a batch, calling nothing."""
-    config = config or RepairConfig.from_env()
-    options = options or BatchOptions()
-    src, out = Path(src), Path(out)
-    check_paths(src, out)
-    result = Estimate(src=str(src), model=config.model)
-    settings = settings_fingerprint(config, prompts.template_version(config.style))
-    reasons: Counter[str] = Counter()
-    ids: set[str] = set()  # a dry run writes no store: it holds the ids (bytes each)
-    systems: set[str] = set()
-    previous = Store.peek(out)
-    try:
-        for article in read_archive(
-            src, max_chars=options.max_chars, encoding=options.encoding, exclude=out
-        ):
-            result.articles += 1
-            problem = article.problem
-            if problem is None and is_jsonl(src) and article.id is not None:
-                if article.id in ids:
-                    problem = Problem("duplicate-id", "duplicate id")
-                ids.add(article.id)
-            if problem is not None or article.text is None:
-                result.skipped += 1
-                reasons[problem.reason if problem else "empty"] += 1
-                continue
-            if previous is not None and _finished(previous, article, settings, options):
-                result.done_before += 1
-                continue
-            result.to_repair += 1
-            _estimate_article(article.text, config, result, systems)
-    finally:
-        if previous is not None:
-            previous.close()
-    result.reasons = dict(reasons.most_common())
-    result.cost_usd = cost_of([(config.model, result.tokens)], options.prices)
-    return result
-
-
-def _finished(store: Store, article: Article, settings: str, options: BatchOptions) -> bool:
-    before = store.previous(article.origin)
-    if before is None or not before.entry or article.text is None:
-        return False
-    fingerprint = hashlib.sha256(f"{settings}\0{article.text}".encode()).hexdigest()
-    redo = options.retry_failed and before.status in ("failed", "flagged")
-    return before.fingerprint == fingerprint and not redo
-
-
-def _estimate_article(text: str, config: RepairConfig, into: Estimate, systems: set[str]) -> None:
-    """The requests the pipeline would send for `text` on a first try, as the fake counts them."""
-    article_plan = plan(text, config.chunk_chars, config.context_chars)
-    clusters = find_clusters(text) if config.glossary_pass else []
-    requests: list[tuple[list[dict[str, str]], int]] = []
-    if clusters:
-        requests.append((request_messages(clusters), 16 + 20 * len(clusters)))
-    stand_in = deterministic(clusters)  # the model's glossary is about as long
-    for chunk in article_plan.chunks:
-        passage = "\n".join(u.text for u in chunk.units)
-        messages = prompts.messages(chunk, config.style, glossary=relevant(stand_in, passage))
-        # A repair is about as long as its passage, plus the paragraph tags.
-        requests.append((messages, estimate_tokens(passage) + 4 * len(chunk.units)))
-    into.chunks += len(article_plan.chunks)
-    for messages, completion in requests:
-        into.calls += 1
-        into.tokens.prompt += sum(estimate_tokens(m["content"]) + 4 for m in messages)
-        into.tokens.completion += completion
-        system = messages[0]["content"]
-        size = estimate_tokens(system)
-        if system in systems and size >= CACHEABLE_PREFIX_TOKENS:
-            into.tokens.cached += size
-        systems.add(system)

@@ -1,0 +1,100 @@
+"""`repair batch --dry-run`: count the articles, chunks, calls, tokens and cost of a batch,
+calling nothing. Importable from `repair.batch` as well.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from pathlib import Path
+
+from repair import prompts
+from repair.archive import Article, Problem, is_jsonl, read_archive
+from repair.batch_models import BatchOptions, Estimate, check_paths, cost_of, settings_fingerprint
+from repair.chunker import plan
+from repair.config import RepairConfig
+from repair.glossary import deterministic, find_clusters, relevant, request_messages
+from repair.store import Store
+from repair.tokens import estimate_tokens
+
+# OpenAI caches a prompt prefix of at least this many tokens; a shorter one is never cached.
+CACHEABLE_PREFIX_TOKENS = 1024
+
+
+def estimate(
+    src: str | Path,
+    out: str | Path,
+    config: RepairConfig | None = None,
+    *,
+    options: BatchOptions | None = None,
+) -> Estimate:
+    """Count the articles, chunks, calls, tokens and cost of a batch, calling nothing."""
+    config = config or RepairConfig.from_env()
+    options = options or BatchOptions()
+    src, out = Path(src), Path(out)
+    check_paths(src, out)
+    result = Estimate(src=str(src), model=config.model)
+    settings = settings_fingerprint(config, prompts.template_version(config.style))
+    reasons: Counter[str] = Counter()
+    ids: set[str] = set()  # a dry run writes no store: it holds the ids (bytes each)
+    systems: set[str] = set()
+    previous = Store.peek(out)
+    try:
+        for article in read_archive(
+            src, max_chars=options.max_chars, encoding=options.encoding, exclude=out
+        ):
+            result.articles += 1
+            problem = article.problem
+            if problem is None and is_jsonl(src) and article.id is not None:
+                if article.id in ids:
+                    problem = Problem("duplicate-id", "duplicate id")
+                ids.add(article.id)
+            if problem is not None or article.text is None:
+                result.skipped += 1
+                reasons[problem.reason if problem else "empty"] += 1
+                continue
+            if previous is not None and _finished(previous, article, settings, options):
+                result.done_before += 1
+                continue
+            result.to_repair += 1
+            _estimate_article(article.text, config, result, systems)
+    finally:
+        if previous is not None:
+            previous.close()
+    result.reasons = dict(reasons.most_common())
+    result.cost_usd = cost_of([(config.model, result.tokens)], options.prices)
+    return result
+
+
+def _finished(store: Store, article: Article, settings: str, options: BatchOptions) -> bool:
+    before = store.previous(article.origin)
+    if before is None or not before.entry or article.text is None:
+        return False
+    fingerprint = hashlib.sha256(f"{settings}\0{article.text}".encode()).hexdigest()
+    redo = options.retry_failed and before.status in ("failed", "flagged")
+    return before.fingerprint == fingerprint and not redo
+
+
+def _estimate_article(text: str, config: RepairConfig, into: Estimate, systems: set[str]) -> None:
+    """The requests the pipeline would send for `text` on a first try, as the fake counts them."""
+    article_plan = plan(text, config.chunk_chars, config.context_chars)
+    clusters = find_clusters(text) if config.glossary_pass else []
+    requests: list[tuple[list[dict[str, str]], int]] = []
+    if clusters:
+        requests.append((request_messages(clusters), 16 + 20 * len(clusters)))
+    stand_in = deterministic(clusters)  # the model's glossary is about as long
+    for chunk in article_plan.chunks:
+        passage = "\n".join(u.text for u in chunk.units)
+        messages = prompts.messages(chunk, config.style, glossary=relevant(stand_in, passage))
+        # A repair is about as long as its passage, plus the paragraph tags.
+        requests.append((messages, estimate_tokens(passage) + 4 * len(chunk.units)))
+    into.chunks += len(article_plan.chunks)
+    for messages, completion in requests:
+        into.calls += 1
+        into.tokens.prompt += sum(estimate_tokens(m["content"]) + 4 for m in messages)
+        into.tokens.completion += completion
+        system = messages[0]["content"]
+        size = estimate_tokens(system)
+        if system in systems and size >= CACHEABLE_PREFIX_TOKENS:
+            into.tokens.cached += size
+        systems.add(system)
