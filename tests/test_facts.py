@@ -16,6 +16,8 @@ from repair.facts import (
 )
 from repair.names import find_names, fold, same_name
 
+from .conftest import NEWS_WORDS
+
 # One name written two ways: transliteration, misspelling, case ending, demonym.
 SAME = [
     ("Witco", "Witkoff"),  # a garbled stem: see the first-name rule for "Steve Witco"
@@ -217,38 +219,6 @@ def test_extract_facts_never_crashes(text: str) -> None:
     ledger = extract_facts(text)
     for fact in ledger.facts:
         assert 0 <= fact.start <= fact.end <= len(text)
-
-
-# Tokens that exercise every extractor: names, marks, numbers, negations, dates.
-NEWS_WORDS = [
-    "Mr",
-    "Trump",
-    "said",
-    "“",
-    "”",
-    '"',
-    "not",
-    "no",
-    "2,5",
-    "ten",
-    "$",
-    "1.2bn",
-    "-",
-    "/",
-    "May",
-    "and",
-    "a",
-    "half",
-    "Kiev",
-    ".",
-    ",",
-    "\n\n",
-    "’s",
-    "EPA",
-    "one",
-    "%",
-    "14.",
-]
 
 
 @settings(max_examples=150, deadline=None)

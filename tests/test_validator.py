@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 from repair.errors import FactError
 from repair.validator import ValidationReport, validate, validate_paragraph
 
+from .conftest import NEWS_WORDS
+
 
 def kinds(source: str, repaired: str, **kw: object) -> set[str]:
     return {i.kind for i in validate_paragraph(source, repaired, **kw)}  # type: ignore[arg-type]
@@ -175,45 +177,6 @@ def test_report_round_trips_as_json() -> None:
 @given(st.text())
 def test_a_text_is_its_own_faithful_repair(text: str) -> None:
     assert validate_paragraph(text, text) == []
-
-
-# Tokens that exercise every extractor: names, marks, numbers, negations, dates.
-NEWS_WORDS = [
-    "Mr",
-    "Trump",
-    "said",
-    "“",
-    "”",
-    '"',
-    "not",
-    "no",
-    "2,5",
-    "ten",
-    "$",
-    "1.2bn",
-    "-",
-    "/",
-    "May",
-    "and",
-    "a",
-    "half",
-    "Kiev",
-    ".",
-    ",",
-    "’s",
-    "EPA",
-    "one",
-    "%",
-    "14.",
-    "Sunday",
-    "last",
-    "week",
-    "Witkoff",
-    "Reuters/Lena",
-    "without",
-    "\n\n",
-    "Ukraine",
-]
 
 
 @settings(max_examples=100, deadline=None)
