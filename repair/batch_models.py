@@ -230,10 +230,5 @@ def cost_of(calls: Iterable[tuple[str, Tokens]], prices: dict[str, Price]) -> fl
         price = price_of(model, prices)
         if price is None:
             return None
-        fresh = max(tokens.prompt - tokens.cached, 0)
-        total += (
-            fresh * price.input
-            + tokens.cached * price.cached_input
-            + tokens.completion * price.output
-        )
-    return total / 1_000_000
+        total += price.cost(tokens.prompt, tokens.cached, tokens.completion)
+    return total

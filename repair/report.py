@@ -46,6 +46,12 @@ class Price(BaseModel):
     cached_input: float
     output: float
 
+    def cost(self, prompt: int, cached: int, completion: int) -> float:
+        """US dollars for one call's tokens; cached prompt tokens at the cached rate."""
+        fresh = max(prompt - cached, 0)
+        dollars = fresh * self.input + cached * self.cached_input + completion * self.output
+        return dollars / 1_000_000
+
 
 class PriceTable(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -81,9 +87,8 @@ def cost_usd(result: RepairResult) -> float | None:
         price = price_for(model)
         if price is None:
             return None
-        fresh = max(prompt - cached, 0)
-        total += fresh * price.input + cached * price.cached_input + completion * price.output
-    return total / 1_000_000
+        total += price.cost(prompt, cached, completion)
+    return total
 
 
 # --- what a report shows --------------------------------------------------------------
