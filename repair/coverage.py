@@ -71,23 +71,25 @@ def check_coverage(pair: Pair) -> list[Finding]:
     out: list[Finding] = []
     for g in pair.groups:
         if g.src and not g.rep:
-            toks = [t for i in g.src for t in pair.src_toks[i]]
-            span = group_span(pair.src.sentences, g.src)
-            if _significant(pair.src, toks, span) and len(match(toks, spare_r)[0]) < 0.5 * len(
-                toks
-            ):
-                text = short(pair.src.text[span[0] : span[1]])
-                out.append(
-                    Finding(
-                        "omission", f"the sentence '{text}' has no counterpart in the repair", span
-                    )
-                )
+            text_span = _unmatched(pair.src, pair.src_toks, g.src, spare_r)
+            if text_span:
+                text, span = text_span
+                message = f"the sentence '{text}' has no counterpart in the repair"
+                out.append(Finding("omission", message, span))
         elif g.rep and not g.src:
-            toks = [t for k in g.rep for t in pair.rep_toks[k]]
-            span = group_span(pair.rep.sentences, g.rep)
-            if _significant(pair.rep, toks, span) and len(match(toks, spare_s)[0]) < 0.5 * len(
-                toks
-            ):
-                text = short(pair.rep.text[span[0] : span[1]])
+            text_span = _unmatched(pair.rep, pair.rep_toks, g.rep, spare_s)
+            if text_span:
+                text, span = text_span
                 out.append(Finding("addition", f"the sentence '{text}' has no source", None, span))
     return out
+
+
+def _unmatched(
+    side: ParagraphFacts, side_toks: list[list[Tok]], ids: tuple[int, ...], spare: list[Tok]
+) -> tuple[str, tuple[int, int]] | None:
+    """The sentences `ids` of one side, when they carry facts the other side lacks."""
+    toks = [t for i in ids for t in side_toks[i]]
+    span = group_span(side.sentences, ids)
+    if _significant(side, toks, span) and len(match(toks, spare)[0]) < 0.5 * len(toks):
+        return short(side.text[span[0] : span[1]]), span
+    return None
