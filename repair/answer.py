@@ -2,9 +2,9 @@
 
 The model is asked for `[[P7]] text` lines. What comes back is checked before any of it
 can reach the article: ids missing, duplicated or unknown, commentary ("Here is the
-repaired text:"), refusals, empty paragraphs, the prompt echoed back, and lengths far
-from the source's. A unit with a problem is not used; the pipeline re-asks or keeps the
-original text.
+repaired text:"), refusals, empty paragraphs, the prompt echoed back, lengths far from
+the source's, and markup placeholders dropped, doubled or moved (HTML and Markdown).
+A unit with a problem is not used; the pipeline re-asks or keeps the original text.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from repair.chunker import Unit
+from repair.inline import placeholder_problem
 from repair.segment import BlockKind
 
 _TAG = re.compile(r"^[ \t]*\[\[(P\d+(?:\.\d+)?)(?:\|[a-z]+)?\]\][ \t]*", re.MULTILINE)
@@ -146,6 +147,9 @@ def _check(unit: Unit, bodies: list[str] | None) -> Problem | None:
     echoed = next((m for m in _PROMPT_MARKERS if m in body and m not in unit.text), None)
     if echoed:
         return Problem("prompt-echo", f"paragraph {unit.id} contains prompt text ({echoed!r})", ids)
+    wrong = placeholder_problem(unit.text, body)
+    if wrong:
+        return Problem("placeholder", f"paragraph {unit.id}: {wrong}", ids)
     if not plausible_length(unit.text, body, caption=unit.kind is BlockKind.CAPTION):
         return Problem(
             "implausible-length",

@@ -13,6 +13,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from repair.inline import plain
 from repair.segment import BlockKind, Document, segment, sentence_spans
 
 
@@ -43,13 +44,34 @@ class Chunk:
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    prefix: str
+    document: Document
     units: list[Unit]
     chunks: list[Chunk]
 
-    def join(self, texts: dict[str, str] | None = None) -> str:
+    def paragraph_texts(self, texts: dict[str, str] | None = None) -> dict[str, str]:
+        """Each paragraph's text with its units' texts replaced where `texts` says so."""
         texts = texts or {}
-        return self.prefix + "".join(texts.get(u.id, u.text) + u.tail for u in self.units)
+        out: dict[str, str] = {}
+        for pid, units in self.by_paragraph().items():
+            out[pid] = "".join(texts.get(u.id, u.text) + u.tail for u in units[:-1])
+            out[pid] += texts.get(units[-1].id, units[-1].text)
+        return out
+
+    def by_paragraph(self) -> dict[str, list[Unit]]:
+        grouped: dict[str, list[Unit]] = {}
+        for unit in self.units:
+            grouped.setdefault(unit.paragraph, []).append(unit)
+        return grouped
+
+    def join(self, texts: dict[str, str] | None = None) -> str:
+        """The article with unit texts replaced (markup put back around them, if any)."""
+        if not texts:
+            return self.document.join()
+        paragraphs = self.paragraph_texts(texts)
+        changed = {
+            p.id: paragraphs[p.id] for p in self.document.paragraphs if paragraphs[p.id] != p.text
+        }
+        return self.document.join(changed)
 
 
 def plan(text: str | Document, budget: int = 2000, context_chars: int = 300) -> Plan:
@@ -68,7 +90,7 @@ def plan(text: str | Document, budget: int = 2000, context_chars: int = 300) -> 
     chunks = [
         _with_context(i, group, units, position, context_chars) for i, group in enumerate(groups)
     ]
-    return Plan(prefix=document.prefix, units=units, chunks=chunks)
+    return Plan(document=document, units=units, chunks=chunks)
 
 
 # --- splitting one oversized paragraph ------------------------------------------------
@@ -202,12 +224,12 @@ def _with_context(
     before: list[str] = []
     i = first - 1
     while chars and i >= 0 and sum(map(len, before)) < chars:
-        before.insert(0, units[i].text + units[i].tail)
+        before.insert(0, _context_text(units[i]))
         i -= 1
     after: list[str] = []
     i = last + 1
     while chars and i < len(units) and sum(map(len, after)) < chars:
-        after.append(units[i].text + units[i].tail)
+        after.append(_context_text(units[i]))
         i += 1
     return Chunk(
         index=index,
@@ -215,3 +237,8 @@ def _with_context(
         before="".join(before)[-chars:].strip() if chars else "",
         after="".join(after)[:chars].strip() if chars else "",
     )
+
+
+def _context_text(unit: Unit) -> str:
+    """A unit as read-only context: its words, and a line break where markup separates it."""
+    return plain(unit.text) + (unit.tail if not unit.tail.strip() else "\n")

@@ -16,8 +16,9 @@ from collections.abc import Collection, Iterator, Sequence
 from difflib import SequenceMatcher
 
 from repair.errors import InputError
+from repair.formats import Format, check
 from repair.models import Edit, ParagraphResult, RepairResult
-from repair.validator import ValidationReport, validate
+from repair.validator import ValidationReport
 
 # Every character falls in exactly one branch, so joining the tokens gives the text back.
 _TOKEN = re.compile(r"\s+|\w+(?:['’]\w+)*|[^\w\s]")
@@ -106,6 +107,8 @@ def layout(result: RepairResult) -> tuple[str, list[str]]:
     """
     text, pos = result.text, 0
     gaps: list[str] = []
+    if result.paragraphs and all(p.at is not None for p in result.paragraphs):
+        return _layout_at(result)
     for p in result.paragraphs:
         found = _after_space(text, pos, p.repaired)
         if found is None:
@@ -118,6 +121,23 @@ def layout(result: RepairResult) -> tuple[str, list[str]]:
     gaps.append(text[pos:])
     if gaps[-1].strip():
         raise InputError("the result is inconsistent: its text goes on after the last paragraph")
+    return gaps[0], gaps[1:]
+
+
+def _layout_at(result: RepairResult) -> tuple[str, list[str]]:
+    """The gaps from the offsets the result records (HTML and Markdown gaps hold markup)."""
+    text, pos = result.text, 0
+    gaps: list[str] = []
+    for p in result.paragraphs:
+        at = p.at or 0
+        if at < pos or text[at : at + len(p.repaired)] != p.repaired:
+            raise InputError(
+                f"the result is inconsistent: paragraph {p.id} is not where its text says",
+                paragraph=p.id,
+            )
+        gaps.append(text[pos:at])
+        pos = at + len(p.repaired)
+    gaps.append(text[pos:])
     return gaps[0], gaps[1:]
 
 
@@ -174,4 +194,6 @@ def apply_and_validate(
     can break a fact the repair as a whole kept, so the mix is checked again.
     """
     text = apply_edits(result, reject)
-    return text, validate(original_text(result), text, glossary=result.glossary.mapping())
+    return text, check(
+        original_text(result), text, Format(result.format), glossary=result.glossary.mapping()
+    )

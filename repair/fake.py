@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from repair import formats
+from repair.inline import PLACEHOLDER
 from repair.resources import data_dir
-from repair.segment import segment
 from repair.tokens import estimate_tokens
 
 # Every fault the server can play. Transport faults first, then bad answers.
@@ -43,6 +44,8 @@ ANSWER_FAULTS = (
     "change-number",
     "merge-entities",
     "invent-entity",
+    "drop-placeholder",
+    "duplicate-placeholder",
 )
 STATUS_FAULTS = ("400", "401", "403", "404")
 FAULTS = TRANSPORT_FAULTS + ANSWER_FAULTS + STATUS_FAULTS
@@ -56,12 +59,20 @@ def _normal(text: str) -> str:
 
 
 def golden_answers() -> dict[str, str]:
-    """Input paragraph (whitespace-normalised) -> reference paragraph, over every case."""
+    """Input paragraph (whitespace-normalised) -> reference paragraph, over every case.
+
+    HTML and Markdown cases answer as a model would: the text with its placeholders.
+    """
     answers: dict[str, str] = {}
     root = data_dir("golden")
-    for case in sorted(p for p in root.iterdir() if (p / "reference.txt").is_file()):
-        source = segment((case / "input.txt").read_text(encoding="utf-8")).paragraphs
-        target = segment((case / "reference.txt").read_text(encoding="utf-8")).paragraphs
+    for case in sorted(p for p in root.iterdir() if p.is_dir()):
+        inputs = sorted(case.glob("input.*"))
+        if not inputs or not (case / f"reference{inputs[0].suffix}").is_file():
+            continue
+        fmt = formats.detect("", inputs[0].name)
+        source = formats.parse(inputs[0].read_text(encoding="utf-8"), fmt).paragraphs
+        reference = (case / f"reference{inputs[0].suffix}").read_text(encoding="utf-8")
+        target = formats.parse(reference, fmt).paragraphs
         if len(source) != len(target):
             continue  # not paragraph-aligned: of no use for answering
         for s, t in zip(source, target, strict=True):
@@ -121,6 +132,7 @@ class FakeServer:
         self.answers = golden_answers() if answers is None else answers
         self.entities = golden_entities()
         self.log: list[Logged] = []
+        self.user_messages: list[str] = []  # what each chat request asked, for tests to read
         self._log_file = open(log_path, "a", encoding="utf-8") if log_path else None  # noqa: SIM115
         self._script: deque[str] = deque()
         self._random = random.Random(seed)  # noqa: S311 (fault draws, not secrets)
@@ -202,6 +214,8 @@ class FakeServer:
         """(content, finish_reason, unit ids) for a chat request, with `fault` applied."""
         messages = body.get("messages") or []
         user = next((m["content"] for m in reversed(messages) if m.get("role") == "user"), "")
+        with self._lock:
+            self.user_messages.append(str(user))
         if "@@NAMES-" in str(user):
             return self._glossary(str(user), fault), "stop", []
         units = _passage(str(user))
@@ -221,6 +235,8 @@ class FakeServer:
             lines = [*lines, lines[0]]
         if fault == "change-number":
             lines = _change_first_number(lines)
+        if fault in ("drop-placeholder", "duplicate-placeholder"):
+            lines = _spoil_placeholder(lines, drop=fault == "drop-placeholder")
         content = "\n".join(lines)
         if fault == "commentary":
             content = (
@@ -311,6 +327,18 @@ def _change_first_number(lines: list[str]) -> list[str]:
             changed = str(int(match.group()) + 7)
             lines = list(lines)
             lines[i] = f"{tag}]] {text[: match.start()]}{changed}{text[match.end() :]}"
+            return lines
+    return lines
+
+
+def _spoil_placeholder(lines: list[str], *, drop: bool) -> list[str]:
+    """Drop (or write twice) the first placeholder of the answer, as a careless model does."""
+    for i, line in enumerate(lines):
+        match = PLACEHOLDER.search(line)
+        if match:
+            spoiled = "" if drop else match.group() * 2
+            lines = list(lines)
+            lines[i] = line[: match.start()] + spoiled + line[match.end() :]
             return lines
     return lines
 

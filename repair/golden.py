@@ -2,7 +2,9 @@
 mutations of the reference that the validator must catch (or, for kind "none", accept).
 
 Each case is a folder of `golden/` holding `input.txt`, `reference.txt` (line N repairs
-line N of the input), `facts.json`, `mutations.json` and a `README.md`. A case still being
+line N of the input), `facts.json`, `mutations.json` and a `README.md`. An HTML or
+Markdown case has `input.html` and `reference.html` (or `.md`) instead: the same markup,
+line for line, with the words repaired. A case still being
 written loads with what it has, so the suite can grow one file at a time.
 """
 
@@ -14,6 +16,7 @@ from typing import Literal, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from repair.errors import RepairError
+from repair.formats import SUFFIXES, Format
 from repair.resources import data_dir
 
 FactKind = Literal["number", "date", "entity", "quote", "negation"]
@@ -71,6 +74,7 @@ class GoldenCase(BaseModel):
 
     name: str
     path: Path
+    format: Format = Format.TEXT
     input: str
     reference: str | None
     facts: GoldenFacts | None
@@ -89,15 +93,22 @@ def apply_mutation(reference: str, mutation: Mutation) -> str:
     return reference.replace(mutation.find, mutation.replace)
 
 
+def _input_file(folder: Path) -> Path | None:
+    return next((p for p in sorted(folder.glob("input.*")) if p.suffix in SUFFIXES), None)
+
+
 def load_case(name: str, root: Path | None = None) -> GoldenCase:
     folder = (root or data_dir("golden")) / name
-    if not (folder / "input.txt").is_file():
+    source = _input_file(folder)
+    if source is None:
         raise GoldenCaseError(f"no golden case {name!r} in {folder.parent}", case=name)
+    reference = folder / f"reference{source.suffix}"
     return GoldenCase(
         name=name,
         path=folder,
-        input=_read(folder / "input.txt"),
-        reference=_read(folder / "reference.txt") if (folder / "reference.txt").is_file() else None,
+        format=SUFFIXES[source.suffix],
+        input=_read(source),
+        reference=_read(reference) if reference.is_file() else None,
         facts=_json(folder / "facts.json", GoldenFacts),
         mutations=_json(folder / "mutations.json", GoldenMutations),
     )
@@ -106,7 +117,7 @@ def load_case(name: str, root: Path | None = None) -> GoldenCase:
 def load_cases(root: Path | None = None) -> list[GoldenCase]:
     """Every case of the suite, by name."""
     base = root or data_dir("golden")
-    names = sorted(p.name for p in base.iterdir() if (p / "input.txt").is_file())
+    names = sorted(p.name for p in base.iterdir() if p.is_dir() and _input_file(p))
     return [load_case(name, base) for name in names]
 
 

@@ -82,6 +82,9 @@ class ParagraphResult(BaseModel):
     reason: str | None = Field(None, description="why it kept its original text")
     findings: list[str] = Field(default_factory=list)
     attempts: int = 0
+    at: int | None = Field(
+        None, ge=0, description="where `repaired` starts in the result's text (None: not kept)"
+    )
 
 
 class Edit(BaseModel):
@@ -115,6 +118,7 @@ class RepairResult(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str
+    format: Literal["text", "markdown", "html"] = "text"
     paragraphs: list[ParagraphResult]
     usage: Usage
     model: str

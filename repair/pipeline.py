@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 
 import openai
 
-from repair import prompts
+from repair import formats, prompts
 from repair.aio import run_sync
 from repair.answer import ParsedAnswer, Problem, parse_answer
 from repair.chunker import Chunk, Plan, Unit, plan
 from repair.config import RepairConfig
 from repair.edits import compute_edits
 from repair.errors import InputError, ModelCallError, ModelOutputError
+from repair.formats import Format
 from repair.glossary import (
     NameCluster,
     build_glossary,
@@ -32,6 +33,7 @@ from repair.glossary import (
     spellings,
     with_pins,
 )
+from repair.inline import Inline, plain
 from repair.llm import ChatModel, ChatReply, ChatRequest, OpenAIChat
 from repair.models import (
     CallRecord,
@@ -42,7 +44,8 @@ from repair.models import (
     Timings,
     Usage,
 )
-from repair.validator import validate, validate_paragraph
+from repair.segment import Paragraph
+from repair.validator import validate_paragraph
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +78,8 @@ class _Run:
     local_s: float = 0.0
     notes: list[str] = field(default_factory=list)
     glossary: Glossary = field(default_factory=Glossary)
+    format: Format = Format.TEXT
+    paragraphs: dict[str, Paragraph] = field(default_factory=dict)
 
     @contextmanager
     def local(self) -> Iterator[None]:
@@ -92,19 +97,32 @@ async def arepair_article(
     *,
     client: ChatModel | openai.AsyncOpenAI | None = None,
     on_progress: ProgressCallback | None = None,
+    fmt: Format | str | None = None,
 ) -> RepairResult:
-    """Repair one article. Safe to await inside a running event loop (a web handler)."""
+    """Repair one article. Safe to await inside a running event loop (a web handler).
+
+    `fmt` is "text", "markdown" or "html" (None or "auto": told from the content); the
+    repaired article comes back in the same format, its markup untouched.
+    """
     config = config or RepairConfig.from_env()
     started = time.perf_counter()
     check_article(text)
-    article_plan = plan(text, config.chunk_chars, config.context_chars)
+    article_format = formats.resolve(fmt, text)
+    document = formats.parse(text, article_format)
+    article_plan = plan(document, config.chunk_chars, config.context_chars)
     local_plan_s = time.perf_counter() - started
     model, owned = _model_for(config, client)
     run = _Run(
-        config, model, asyncio.Semaphore(config.concurrency), started=started, local_s=local_plan_s
+        config,
+        model,
+        asyncio.Semaphore(config.concurrency),
+        started=started,
+        local_s=local_plan_s,
+        format=article_format,
+        paragraphs={p.id: p for p in document.paragraphs},
     )
     with run.local():
-        clusters = find_clusters(text)
+        clusters = find_clusters(formats.words(document) if document.paragraphs else text)
         names = spellings(clusters, config.glossary)
     try:
         outcomes: dict[str, _UnitOutcome] = {}
@@ -133,7 +151,7 @@ async def arepair_article(
         if owned:
             await model.aclose()
     with run.local():
-        result = _stitch(article_plan, outcomes, run)
+        result = _stitch(text, article_plan, outcomes, run)
     result.timings.total_s = time.perf_counter() - started
     return result
 
@@ -144,9 +162,10 @@ def repair_article(
     *,
     client: ChatModel | openai.AsyncOpenAI | None = None,
     on_progress: ProgressCallback | None = None,
+    fmt: Format | str | None = None,
 ) -> RepairResult:
     """Synchronous `arepair_article`, for scripts. Works even under a running loop."""
-    return run_sync(arepair_article(text, config, client=client, on_progress=on_progress))
+    return run_sync(arepair_article(text, config, client=client, on_progress=on_progress, fmt=fmt))
 
 
 async def _glossary(run: _Run, clusters: list[NameCluster]) -> Glossary:
@@ -212,7 +231,7 @@ async def _repair_chunk(run: _Run, chunk: Chunk, glossary: Glossary) -> dict[str
         if problem is None:
             run.notes.extend(f"chunk {chunk.index + 1}: {note}" for note in parsed.notes)
             with run.local():
-                feedback = _accept(parsed, chunk, outcomes, glossary.mapping())
+                feedback = _accept(parsed, chunk, outcomes, glossary.mapping(), run.paragraphs)
             pending = [i for i in pending if outcomes[i].text is None]
             continue
         # Nothing in this answer is usable.
@@ -300,6 +319,7 @@ def _accept(
     chunk: Chunk,
     outcomes: dict[str, _UnitOutcome],
     glossary: Mapping[str, str],
+    paragraphs: Mapping[str, Paragraph],
 ) -> list[str]:
     """Keep the units whose answer passed every check; return feedback for the rest."""
     by_id = {u.id: u for u in chunk.units}
@@ -310,7 +330,10 @@ def _accept(
         feedback.append(problem.message)
     for unit_id, text in parsed.texts.items():
         outcome = outcomes[unit_id]
-        findings = check_repair(by_id[unit_id], text, glossary)
+        unit = by_id[unit_id]
+        # A whole paragraph's markup can be checked now; a piece of one, once stitched.
+        inline = paragraphs[unit.id].inline if unit.id in paragraphs else None
+        findings = check_repair(unit, text, glossary, inline)
         if findings:
             outcome.findings = findings
             outcome.reason = f"the repair changed facts: {'; '.join(findings)}"
@@ -320,13 +343,22 @@ def _accept(
     return feedback
 
 
-def check_repair(unit: Unit, repaired: str, glossary: Mapping[str, str]) -> list[str]:
+def check_repair(
+    unit: Unit, repaired: str, glossary: Mapping[str, str], inline: Inline | None = None
+) -> list[str]:
     """Findings that forbid using `repaired` for `unit` (empty when it may be used).
 
     The fact ledger of the unit and of its repair must agree (see validator.py): any
     number, date, name, quote or negation that moved is a finding, sent back as feedback.
+    In HTML and Markdown the words are compared without their markup, and the markup must
+    come back as it was (`inline`: the unit's paragraph, when the unit is all of it).
     """
-    issues = validate_paragraph(unit.text, repaired, glossary=glossary, paragraph_id=unit.id)
+    markup = inline.problem(repaired) if inline else None
+    if markup:
+        return [f"{unit.id}: {markup}"]
+    issues = validate_paragraph(
+        plain(unit.text), plain(repaired), glossary=glossary, paragraph_id=unit.id
+    )
     return [issue.message for issue in issues]
 
 
@@ -343,31 +375,41 @@ def _count_attempt(outcomes: dict[str, _UnitOutcome], unit_ids: list[str]) -> No
 # --- stitching ------------------------------------------------------------------------
 
 
-def _stitch(article_plan: Plan, outcomes: dict[str, _UnitOutcome], run: _Run) -> RepairResult:
+def _stitch(
+    source: str, article_plan: Plan, outcomes: dict[str, _UnitOutcome], run: _Run
+) -> RepairResult:
     texts = {uid: o.text for uid, o in outcomes.items() if o.text is not None}
-    by_paragraph: dict[str, list[Unit]] = {}
-    for unit in article_plan.units:
-        by_paragraph.setdefault(unit.paragraph, []).append(unit)
+    originals = article_plan.paragraph_texts()
+    repairs = article_plan.paragraph_texts(texts)
+    accepted: dict[str, str] = {}  # paragraph id -> its repaired text, where it changed
     paragraphs: list[ParagraphResult] = []
-    for pid, units in by_paragraph.items():
-        source = "".join(u.text + u.tail for u in units[:-1]) + units[-1].text
-        repaired = "".join(texts.get(u.id, u.text) + u.tail for u in units[:-1])
-        repaired += texts.get(units[-1].id, units[-1].text)
+    at = len(article_plan.document.prefix)
+    for paragraph in article_plan.document.paragraphs:
+        pid, units = paragraph.id, article_plan.by_paragraph()[paragraph.id]
         failed = [outcomes[u.id] for u in units if u.id in outcomes and outcomes[u.id].text is None]
+        view = repairs[pid]
+        # Pieces of one paragraph were checked one by one; their markup only now, whole.
+        markup = paragraph.inline.problem(view) if paragraph.inline and not failed else None
+        if markup:
+            failed.append(_UnitOutcome(reason=f"the repair changed the markup: {markup}"))
+        raw = paragraph.raw if failed else paragraph.render(view)
         status: ParagraphStatus
         if failed:
             status = "kept-original"
-        elif " ".join(repaired.split()) == " ".join(source.split()):
+        elif " ".join(raw.split()) == " ".join(paragraph.raw.split()):
             status = "unchanged"
         else:
             status = "repaired"
+        if not failed and view != originals[pid]:
+            accepted[pid] = view
         paragraphs.append(
             ParagraphResult(
                 id=pid,
-                kind=units[0].kind.value,
+                kind=paragraph.kind.value,
                 status=status,
-                source=source,
-                repaired=repaired,
+                source=paragraph.raw,
+                repaired=raw,
+                at=at,
                 reason="; ".join(dict.fromkeys(o.reason or "" for o in failed)) or None,
                 findings=[f for o in failed for f in o.findings],
                 attempts=max(
@@ -375,12 +417,14 @@ def _stitch(article_plan: Plan, outcomes: dict[str, _UnitOutcome], run: _Run) ->
                 ),
             )
         )
-    text = article_plan.join(texts)
+        at += len(raw) + len(paragraph.tail)
+    text = article_plan.document.join(accepted)
     with run.local():
         edits = compute_edits(paragraphs)
     return RepairResult(
         text=text,
-        report=validate(article_plan.join(), text, glossary=run.glossary.mapping()),
+        format=run.format.value,
+        report=formats.check(source, text, run.format, glossary=run.glossary.mapping()),
         paragraphs=paragraphs,
         usage=run.usage,
         model=run.config.model,

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from repair.inline import Inline
+
 
 class BlockKind(StrEnum):
     PARAGRAPH = "paragraph"
@@ -23,13 +25,29 @@ class BlockKind(StrEnum):
 class Paragraph:
     id: str
     kind: BlockKind
-    text: str  # never starts or ends with whitespace
-    tail: str  # whitespace between this paragraph and the next (or the end)
+    text: str  # what the model sees; never starts or ends with whitespace
+    tail: str  # what lies between this paragraph and the next (or the end)
+    # HTML and Markdown: the inline markup behind `text`'s placeholders (see inline.py).
+    # In plain text there is none: `text` is the source bytes themselves.
+    inline: Inline | None = None
+
+    @property
+    def raw(self) -> str:
+        """The paragraph's bytes in the article."""
+        return self.inline.raw if self.inline else self.text
+
+    def render(self, text: str) -> str:
+        """The bytes of this paragraph with `text` (placeholders checked) as its words."""
+        if self.inline is None:
+            return text
+        return self.inline.render(text)
 
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    prefix: str  # whitespace before the first paragraph
+    # Plain text: whitespace before the first paragraph. HTML and Markdown: markup too;
+    # a paragraph's tail then holds the markup that separates it from the next one.
+    prefix: str
     paragraphs: list[Paragraph] = field(default_factory=list)
 
     def join(self, texts: dict[str, str] | None = None) -> str:
@@ -37,7 +55,7 @@ class Document:
         texts = texts or {}
         parts = [self.prefix]
         for p in self.paragraphs:
-            parts.append(texts.get(p.id, p.text))
+            parts.append(p.render(texts[p.id]) if p.id in texts else p.raw)
             parts.append(p.tail)
         return "".join(parts)
 

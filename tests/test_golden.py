@@ -11,6 +11,7 @@ import math
 import pytest
 
 from repair.facts import Fact, FactLedger, extract_facts
+from repair.formats import Format, check, parse, words
 from repair.golden import (
     GoldenCase,
     GoldenCaseError,
@@ -20,7 +21,7 @@ from repair.golden import (
     load_cases,
 )
 from repair.names import same_name, tokens
-from repair.validator import ValidationReport, validate
+from repair.validator import ValidationReport
 
 CASES = load_cases()
 COMPLETE = [c for c in CASES if c.reference is not None]
@@ -42,7 +43,7 @@ def test_the_suite_is_there() -> None:
 )
 def test_mutation(case: GoldenCase, mutation: Mutation) -> None:
     assert case.reference is not None
-    report = validate(case.reference, apply_mutation(case.reference, mutation))
+    report = check(case.reference, apply_mutation(case.reference, mutation), case.format)
     if mutation.kind == "none":
         assert report.ok, (
             f"a fact-preserving edit was flagged ({mutation.why}):\n{_explain(report)}"
@@ -55,14 +56,14 @@ def test_mutation(case: GoldenCase, mutation: Mutation) -> None:
 @pytest.mark.parametrize("case", COMPLETE, ids=[c.name for c in COMPLETE])
 def test_reference_repair_is_accepted(case: GoldenCase) -> None:
     assert case.reference is not None
-    report = validate(case.input, case.reference)
+    report = check(case.input, case.reference, case.format)
     assert report.ok, _explain(report)
 
 
 @pytest.mark.parametrize("case", COMPLETE, ids=[c.name for c in COMPLETE])
 def test_reference_is_its_own_faithful_repair(case: GoldenCase) -> None:
     assert case.reference is not None
-    assert validate(case.reference, case.reference).ok
+    assert check(case.reference, case.reference, case.format).ok
 
 
 @pytest.mark.parametrize("case", COMPLETE, ids=[c.name for c in COMPLETE])
@@ -96,10 +97,16 @@ def test_a_mutation_that_does_not_apply_is_an_error() -> None:
 _LEDGERS: dict[tuple[str, str], FactLedger] = {}
 
 
+def _words(case: GoldenCase, side: str) -> str:
+    """What the validator reads of one side: the text, or an HTML/Markdown file's words."""
+    text = case.input if side == "input" else case.reference or ""
+    return text if case.format is Format.TEXT else words(parse(text, case.format))
+
+
 def _ledger(case: GoldenCase, side: str) -> FactLedger:
     key = (case.name, side)
     if key not in _LEDGERS:
-        _LEDGERS[key] = extract_facts(case.input if side == "input" else case.reference or "")
+        _LEDGERS[key] = extract_facts(_words(case, side))
     return _LEDGERS[key]
 
 
@@ -131,7 +138,7 @@ def _found(fact: GoldenFact, found: list[Fact], names: list[str], snippet: str) 
 )
 def test_golden_facts_are_in_the_ledger(case: GoldenCase, fact: GoldenFact) -> None:
     for side, snippet in (("input", fact.input), ("reference", fact.reference)):
-        text = case.input if side == "input" else case.reference or ""
+        text = _words(case, side)
         start = text.find(snippet)
         assert start >= 0
         end = start + len(snippet)

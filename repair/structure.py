@@ -1,0 +1,103 @@
+"""Is the markup of a repaired HTML or Markdown article the markup of its source?
+
+Each document is parsed as its readers would parse it (HTML by lexbor, an HTML5 parser
+that mends broken markup as browsers do; Markdown by markdown-it) and reduced to its
+skeleton: every element with its attributes, in order, and every piece of content the
+model never sees (scripts, code, comments, front matter). Words are left out: they are
+what the repair may change. Two skeletons that differ are `structure` issues.
+"""
+
+from __future__ import annotations
+
+from difflib import SequenceMatcher
+from typing import Any
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from repair.markdown_doc import markdown
+
+Bone = tuple[str, ...]
+
+# Elements whose text is kept byte for byte (html_doc never sends it to the model).
+_VERBATIM = frozenset(
+    "code kbd noscript pre samp script style sub sup svg textarea title xmp math".split()
+)
+
+
+def html_skeleton(text: str) -> list[Bone]:
+    bones: list[Bone] = []
+    _walk(LexborHTMLParser(text).root, bones, verbatim=False)
+    return bones
+
+
+def _walk(node: LexborNode | None, bones: list[Bone], *, verbatim: bool) -> None:
+    if node is None:
+        return
+    for child in node.iter(include_text=True):
+        tag = child.tag or ""
+        if tag == "-text":
+            if verbatim:
+                bones.append(("text", child.text_content or ""))
+        elif tag == "-comment":
+            bones.append(("comment", child.comment_content or ""))
+        elif not tag.startswith(("-", "_")):
+            attrs = " ".join(f'{k}="{v}"' for k, v in child.attributes.items())
+            bones.append(("<", f"<{tag} {attrs}>" if attrs else f"<{tag}>"))
+            _walk(child, bones, verbatim=verbatim or tag in _VERBATIM)
+            bones.append((">", f"</{tag}>"))
+
+
+def markdown_skeleton(text: str) -> list[Bone]:
+    bones: list[Bone] = []
+    for token in markdown().parse(text, {}):
+        if token.type == "inline":
+            for child in token.children or []:
+                if child.type not in ("text", "softbreak"):
+                    bones.append(_markdown_bone(child))
+        else:
+            bones.append(_markdown_bone(token))
+    return bones
+
+
+def _markdown_bone(token: Any) -> Bone:
+    attrs = " ".join(f'{k}="{v}"' for k, v in token.attrs.items())
+    verbatim = token.type in (
+        "code_inline",
+        "code_block",
+        "fence",
+        "html_block",
+        "html_inline",
+        "front_matter",
+        "image",
+    )
+    content = token.content if verbatim else ""
+    shown = f"{token.markup}{token.info}{content}" or token.type
+    label = f"{token.type} {attrs} {shown!r}" if attrs else f"{token.type} {shown!r}"
+    return (token.type, attrs, token.markup, token.info, content, label)
+
+
+def structure_problems(source: list[Bone], repaired: list[Bone], limit: int = 5) -> list[str]:
+    """Sentences an editor understands for the first differences of two skeletons."""
+    if source == repaired:
+        return []
+    problems: list[str] = []
+    matcher = SequenceMatcher(None, source, repaired, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            continue
+        was = " ".join(_show(b) for b in source[i1:i2][:3])
+        now = " ".join(_show(b) for b in repaired[j1:j2][:3])
+        if op == "replace":
+            problems.append(f"the markup changed: {was} became {now}")
+        elif op == "delete":
+            problems.append(f"the markup lost {was}")
+        else:
+            problems.append(f"the markup gained {now}")
+        if len(problems) == limit:
+            break
+    return problems
+
+
+def _show(bone: Bone) -> str:
+    text = bone[-1] if bone[0] not in ("text", "comment") else f"{bone[0]} {bone[1]!r}"
+    return text if len(text) <= 80 else text[:77] + "..."
