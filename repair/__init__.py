@@ -14,6 +14,7 @@ from repair.errors import (
     RepairError,
 )
 from repair.facts import FactLedger, extract_facts
+from repair.formats import Format, detect
 from repair.llm import ChatModel, ChatReply, ChatRequest, OpenAIChat
 from repair.models import Edit, Glossary, GlossaryEntry, ParagraphResult, RepairResult, Usage
 from repair.pipeline import arepair_article, repair_article
@@ -28,6 +29,7 @@ __all__ = [
     "Edit",
     "FactError",
     "FactLedger",
+    "Format",
     "Glossary",
     "GlossaryEntry",
     "InputError",
@@ -44,6 +46,7 @@ __all__ = [
     "apply_edits",
     "arepair_article",
     "compute_edits",
+    "detect",
     "extract_facts",
     "render_html",
     "render_markdown",

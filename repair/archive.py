@@ -1,4 +1,4 @@
-"""Read an archive lazily: a folder of .txt/.md files, or a JSONL file of articles.
+"""Read an archive lazily: a folder of article files, or a JSONL file of articles.
 
 Nothing is loaded ahead: the folder is walked one directory at a time (sorted, so every run
 meets the articles in the same order), the JSONL file is read line by line, and a file or
@@ -21,7 +21,12 @@ from typing import Any, BinaryIO, NamedTuple
 
 import ftfy
 
-SUFFIXES = (".txt", ".md")
+from repair.formats import SUFFIXES as FORMAT_SUFFIXES
+from repair.formats import Format
+
+SUFFIXES = tuple(FORMAT_SUFFIXES)  # .txt, .md, .html and their kin
+# The JSONL fields that may hold an article's body, and the format of each.
+BODY_FIELDS = {"text": Format.TEXT, "markdown": Format.MARKDOWN, "html": Format.HTML}
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jsonlines")
 MAX_ID_CHARS = 200
 
@@ -42,6 +47,8 @@ class Article:
     origin: str  # where it came from: "news/a.txt" (relative to SRC) or "line 12"
     id: str | None
     text: str | None = None  # None when `problem` is set
+    format: Format = Format.TEXT  # from the file's suffix, or the JSONL field it came from
+    body_field: str = "text"  # JSONL: the field that holds the article
     fields: dict[str, Any] | None = None  # JSONL: the whole object, carried to the output
     encoding: str | None = None
     notes: list[str] = field(default_factory=list)
@@ -91,7 +98,8 @@ def walk(src: Path, exclude: Path | None = None) -> Iterator[Path]:
 
 def _read_file(seq: int, src: Path, path: Path, max_chars: int, encoding: str | None) -> Article:
     origin = path.relative_to(src).as_posix()
-    article = Article(seq=seq, origin=origin, id=origin)
+    fmt = FORMAT_SUFFIXES.get(path.suffix.lower(), Format.TEXT)
+    article = Article(seq=seq, origin=origin, id=origin, format=fmt)
     try:
         if path.is_symlink() and not path.resolve().is_relative_to(src.resolve()):
             article.problem = Problem("unsafe-path", "a link to a file outside SRC")
@@ -189,11 +197,17 @@ def _jsonl_article(
     if unsafe:
         article.problem = Problem("unsafe-id", unsafe)
         return article
-    text = value.get("text")
-    if not isinstance(text, str):
-        article.problem = Problem("no-text", 'the object has no "text" string')
+    bodies = [name for name in BODY_FIELDS if isinstance(value.get(name), str)]
+    if len(bodies) != 1:
+        fields = '"text", "markdown" or "html"'
+        article.problem = (
+            Problem("no-text", f"the object has no {fields} string")
+            if not bodies
+            else Problem("ambiguous-body", f"the object has {len(bodies)} of {fields}: keep one")
+        )
         return article
-    return _checked(article, text, max_chars, encoding)
+    article.body_field, article.format = bodies[0], BODY_FIELDS[bodies[0]]
+    return _checked(article, value[bodies[0]], max_chars, encoding)
 
 
 # --- ids ------------------------------------------------------------------------------

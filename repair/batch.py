@@ -3,10 +3,12 @@ by one bad article.
 
     summary = repair.batch.run("archive/", "out/", config)     # or: await arun(...)
 
-SRC is a folder of .txt/.md files (the output mirrors its tree) or a JSONL file of
-`{"id": ..., "text": ...}` objects (the output is one JSONL file with every field carried
-through, plus `repaired_text` and `repair_status`). DIR also gets `manifest.jsonl`, one
-`ManifestEntry` per article in archive order, and the job's store (store.py).
+SRC is a folder of .txt, .md or .html files (the output mirrors its tree, each file in its
+own format) or a JSONL file of `{"id": ..., "text": ...}` objects, with "html" or
+"markdown" in place of "text" for those formats (the output is one JSONL file with every
+field carried through, plus `repaired_text` (or `_html`, `_markdown`) and `repair_status`).
+DIR also gets `manifest.jsonl`, one `ManifestEntry` per article in archive order, and the
+job's store (store.py).
 
 - One limit on requests in flight across all articles and their chunks, a shared pace
   (requests and tokens per minute) and a shared pause on 429 (ratelimit.py).
@@ -24,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -54,8 +55,10 @@ from repair.batch_models import Progress as Progress
 from repair.batch_models import ProgressCallback as ProgressCallback
 from repair.batch_models import Tokens as Tokens
 from repair.batch_models import Validation as Validation
+from repair.batch_models import article_format
 from repair.batch_models import check_paths as check_paths
 from repair.batch_models import cost_of as cost_of
+from repair.batch_models import fingerprint as article_fingerprint
 from repair.batch_models import price_of as price_of
 from repair.batch_models import settings_fingerprint as settings_fingerprint
 from repair.config import RepairConfig
@@ -339,7 +342,7 @@ class _Job:
             problem = problem or Problem("empty", "no text")
             self._finish(article, self._problem_entry(article, problem), None)
             return None
-        fingerprint = hashlib.sha256(f"{self.settings}\0{article.text}".encode()).hexdigest()
+        fingerprint = article_fingerprint(self.settings, article, self.options)
         if previous is not None and previous.entry and previous.fingerprint == fingerprint:
             redo = self.options.retry_failed and previous.status in ("failed", "flagged")
             if not redo and not self._output_missing(article, previous.status):
@@ -363,7 +366,9 @@ class _Job:
             chat = CachedChat(self.cache, self.model, read=work.read_cache)
             result: RepairResult | None = None
             try:
-                result = await arepair_article(work.text, self.config, client=chat)
+                result = await arepair_article(
+                    work.text, self.config, client=chat, fmt=article_format(article, self.options)
+                )
                 entry = self._result_entry(article, result, chat.hits)
             except ModelCallError as exc:
                 if exc.context.get("status") in FATAL_STATUS:
@@ -561,7 +566,7 @@ def _output_line(article: Article, entry: ManifestEntry, text: str | None) -> st
     fields: dict[str, Any] = dict(article.fields) if article.fields else {"id": article.id}
     if article.fields is None:
         fields["repair_source"] = article.origin
-    fields["repaired_text"] = text
+    fields[f"repaired_{article.body_field}"] = text
     fields["repair_status"] = entry.status
     fields["repair_reason"] = entry.reason
     return json.dumps(fields, ensure_ascii=False)

@@ -25,10 +25,12 @@ if TYPE_CHECKING:  # the job pulls in the pipeline and the SDK: import it when r
 
 BATCH_EXAMPLES = """\
 examples:
-  # every .txt/.md under archive/, repaired into fixed/ (same tree) + fixed/manifest.jsonl
+  # every .txt, .md and .html file under archive/, repaired into fixed/ (same tree, same
+  # format: HTML and Markdown keep every tag, link and attribute) + fixed/manifest.jsonl
   repair batch archive/ --out fixed/
 
-  # a JSONL archive, one {"id": ..., "text": ..., ...} per line; other fields carried through
+  # a JSONL archive, one {"id": ..., "text": ..., ...} per line (or "html" / "markdown"
+  # instead of "text"); other fields carried through, the repair in "repaired_<field>"
   repair batch articles.jsonl --out fixed/ --model gpt-4o-mini --concurrency 16
 
   # what it will cost, without calling anything
@@ -67,7 +69,9 @@ def register(
         epilog=BATCH_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    batch.add_argument("src", metavar="SRC", help="a folder of .txt/.md files, or a .jsonl file")
+    batch.add_argument(
+        "src", metavar="SRC", help="a folder of .txt/.md/.html files, or a .jsonl file"
+    )
     batch.add_argument("--out", required=True, metavar="DIR", help="where outputs go")
     batch.add_argument(
         "--dry-run",
@@ -114,6 +118,7 @@ def _run(args: argparse.Namespace, config_from: ConfigFrom) -> int:
         in_flight=args.in_flight,
         retry_failed=args.retry_failed,
         prices=parse_prices(args.price),
+        format=args.format,
     )
     config = config_from(args)
     if args.dry_run:

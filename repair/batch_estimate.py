@@ -4,15 +4,23 @@ calling nothing. Importable from `repair.batch` as well.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from pathlib import Path
 
 from repair import prompts
 from repair.archive import Article, Problem, is_jsonl, read_archive
-from repair.batch_models import BatchOptions, Estimate, check_paths, cost_of, settings_fingerprint
+from repair.batch_models import (
+    BatchOptions,
+    Estimate,
+    article_format,
+    check_paths,
+    cost_of,
+    fingerprint,
+    settings_fingerprint,
+)
 from repair.chunker import plan
 from repair.config import RepairConfig
+from repair.formats import Format, parse, words
 from repair.glossary import deterministic, find_clusters, relevant, request_messages
 from repair.store import Store
 from repair.tokens import estimate_tokens
@@ -57,7 +65,8 @@ def estimate(
                 result.done_before += 1
                 continue
             result.to_repair += 1
-            _estimate_article(article.text, config, result, systems)
+            fmt = Format(article_format(article, options))
+            _estimate_article(article.text, fmt, config, result, systems)
     finally:
         if previous is not None:
             previous.close()
@@ -70,15 +79,17 @@ def _finished(store: Store, article: Article, settings: str, options: BatchOptio
     before = store.previous(article.origin)
     if before is None or not before.entry or article.text is None:
         return False
-    fingerprint = hashlib.sha256(f"{settings}\0{article.text}".encode()).hexdigest()
     redo = options.retry_failed and before.status in ("failed", "flagged")
-    return before.fingerprint == fingerprint and not redo
+    return before.fingerprint == fingerprint(settings, article, options) and not redo
 
 
-def _estimate_article(text: str, config: RepairConfig, into: Estimate, systems: set[str]) -> None:
+def _estimate_article(
+    text: str, fmt: Format, config: RepairConfig, into: Estimate, systems: set[str]
+) -> None:
     """The requests the pipeline would send for `text` on a first try, as the fake counts them."""
-    article_plan = plan(text, config.chunk_chars, config.context_chars)
-    clusters = find_clusters(text) if config.glossary_pass else []
+    document = parse(text, fmt)
+    article_plan = plan(document, config.chunk_chars, config.context_chars)
+    clusters = find_clusters(words(document)) if config.glossary_pass else []
     requests: list[tuple[list[dict[str, str]], int]] = []
     if clusters:
         requests.append((request_messages(clusters), 16 + 20 * len(clusters)))

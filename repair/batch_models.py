@@ -6,6 +6,7 @@ Everything here is importable from `repair.batch` as well.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -15,7 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from repair.archive import is_jsonl
+from repair.archive import Article, is_jsonl
 from repair.config import RepairConfig
 from repair.errors import ConfigurationError, InputError
 from repair.report import Price, price_for
@@ -42,6 +43,9 @@ class BatchOptions(BaseModel):
     retry_failed: bool = Field(False, description="redo failed and flagged articles too")
     prices: dict[str, Price] = Field(
         default_factory=dict, description="model -> price, over the built-in table"
+    )
+    format: Literal["auto", "text", "markdown", "html"] = Field(
+        "auto", description="every article in this format (auto: its suffix or JSONL field)"
     )
 
 
@@ -185,12 +189,23 @@ class Estimate(BaseModel):
 # --- shared by the job and the estimate -----------------------------------------------
 
 
+def article_format(article: Article, options: BatchOptions) -> str:
+    """`--format` if given, else what the file's suffix or JSONL field says."""
+    return article.format.value if options.format == "auto" else options.format
+
+
+def fingerprint(settings: str, article: Article, options: BatchOptions) -> str:
+    """What a finished article's output depends on: a rerun redoes it when this changes."""
+    key = f"{settings}\0{article_format(article, options)}\0{article.text}"
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
 def check_paths(src: Path, out: Path) -> None:
     """SRC must be readable, and DIR must not overwrite it."""
     if not src.exists():
         raise InputError(f"{src}: no such file or folder")
     if src.is_file() and not is_jsonl(src):
-        raise InputError(f"{src}: SRC must be a folder of .txt/.md files or a .jsonl file")
+        raise InputError(f"{src}: SRC must be a folder of article files or a .jsonl file")
     if out.exists() and not out.is_dir():
         raise ConfigurationError(f"--out {out}: exists and is not a folder", setting="out")
     if src.resolve().is_relative_to(out.resolve()):

@@ -17,9 +17,10 @@ from typing import TextIO
 
 from pydantic import SecretStr, ValidationError
 
-from repair import report_cli
+from repair import formats, report_cli
 from repair.config import RepairConfig
 from repair.errors import ConfigurationError, InputError, ModelCallError, RepairError
+from repair.formats import FORMAT_CHOICES
 from repair.glossary import load_glossary_file
 from repair.models import RepairResult
 
@@ -44,6 +45,11 @@ examples:
   # the editor's spellings win over the model's choice
   repair fix article.txt --glossary names.json    # {"Witkoff": ["Witcooff", "Vitcoof"]}
 
+  # HTML or Markdown: only the words change; tags, links, attributes, code stay as
+  # they are (the format is told from the suffix or the content; --format to say it)
+  repair fix story.html -o story.fixed.html
+  curl -s https://cms.example/api/body/123 | repair fix - --format html
+
 exit status: 0 all paragraphs repaired or unchanged, 1 some kept their original text
 (flagged, see --json), 2 bad usage, unreadable input or missing configuration.
 """
@@ -65,9 +71,11 @@ examples:
   repair check original.txt repaired.txt          # exit 0: every fact kept
   repair check original.txt repaired.txt --json   # the findings as JSON
   repair check original.txt edited.txt --glossary names.json
+  repair check story.html story.fixed.html        # HTML: the markup must be identical too
 
 It reports numbers, dates, names, quotes and negations that changed, sentences that
-were dropped or added, and paragraphs merged, split or moved.
+were dropped or added, and paragraphs merged, split or moved. For HTML and Markdown it
+also reports any tag, attribute, link, image or code that changed ("structure").
 exit status: 0 no findings, 1 findings, 2 unreadable input.
 """
 
@@ -120,7 +128,9 @@ def _parser() -> argparse.ArgumentParser:
         epilog=FIX_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    fix.add_argument("file", help="the article (UTF-8 text), or - for standard input")
+    fix.add_argument(
+        "file", help="the article (plain text, Markdown or HTML), or - for standard input"
+    )
     fix.add_argument("-o", "--output", help="write the repaired article here (default: stdout)")
     fix.add_argument("--json", action="store_true", help="print the full RepairResult as JSON")
     fix.add_argument("--report", metavar="FILE", help="write the editor's report (.html or .md)")
@@ -159,6 +169,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="print the ValidationReport as JSON")
     check.add_argument("--glossary", metavar="FILE", help="spelling changes that are allowed")
     check.add_argument("--encoding", default="utf-8", help="encoding of both files")
+    _format_option(check)
     check.set_defaults(run=_run_check)
     report_cli.register(commands)
     return parser
@@ -201,11 +212,21 @@ def _model_options(command: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--encoding", default="utf-8", help="encoding of the input file (default utf-8)"
     )
+    _format_option(group)
     group.add_argument(
         "--max-chars",
         type=int,
         default=DEFAULT_MAX_CHARS,
         help="refuse larger articles (default 2,000,000)",
+    )
+
+
+def _format_option(group: argparse._ActionsContainer) -> None:
+    group.add_argument(
+        "--format",
+        choices=FORMAT_CHOICES,
+        default="auto",
+        help="text, markdown or html (default auto: from the file's suffix, else its content)",
     )
 
 
@@ -261,31 +282,34 @@ def _run_fix(args: argparse.Namespace) -> int:
     from repair.pipeline import repair_article
 
     text = read_article(args.file, args.encoding, args.max_chars)
+    fmt = formats.resolve(args.format, text, None if args.file == "-" else args.file)
     config = _config(args)
     config.endpoint()  # fail before any work when nothing is configured
-    result = repair_article(text, config, on_progress=_progress_printer())
+    result = repair_article(text, config, on_progress=_progress_printer(), fmt=fmt)
     _emit(result, args)
     return EXIT_OK if result.ok else EXIT_FLAGGED
 
 
 def _run_demo(args: argparse.Namespace) -> int:
     from repair.fake import FakeServer
+    from repair.golden import load_case, load_cases
     from repair.pipeline import repair_article
-    from repair.resources import data_dir
 
-    cases = sorted(p.name for p in data_dir("golden").iterdir() if (p / "input.txt").is_file())
+    cases = [c.name for c in load_cases()]
     if args.list:
         print("\n".join(cases))
         return EXIT_OK
     if args.case not in cases:
         raise InputError(f"no demo case '{args.case}'; choose one of: {', '.join(cases)}")
-    text = (data_dir("golden") / args.case / "input.txt").read_text(encoding="utf-8")
+    case = load_case(args.case)
     fault_mix = ("429", "503", "drop")
     with FakeServer(fault_rate=args.fault_rate, fault_mix=fault_mix) as server:
         config = RepairConfig(
             model="fake-repair", base_url=server.base_url, api_key=SecretStr("demo-not-a-key")
         )
-        result = repair_article(text, config, on_progress=_progress_printer())
+        result = repair_article(
+            case.input, config, on_progress=_progress_printer(), fmt=case.format
+        )
         requests = len(server.chat_requests())
     args.output = None
     _emit(result, args)
@@ -302,12 +326,11 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 def _run_check(args: argparse.Namespace) -> int:
-    from repair.validator import validate
-
     source = read_article(args.source, args.encoding)
     repaired = read_article(args.repaired, args.encoding)
     glossary = load_glossary_file(args.glossary) if args.glossary else None
-    report = validate(source, repaired, glossary=glossary)
+    fmt = formats.resolve(args.format, source, None if args.source == "-" else args.source)
+    report = formats.check(source, repaired, fmt, glossary=glossary)
     if args.json:
         print(report.model_dump_json(indent=2))
     elif report.ok:

@@ -99,19 +99,18 @@ def pieces(source: str, edits: Sequence[Edit]) -> Iterator[str | Edit]:
 
 
 def layout(result: RepairResult) -> tuple[str, list[str]]:
-    """The whitespace before the first paragraph and after each one, from `result.text`.
+    """What lies before the first paragraph and after each one, from `result.text`.
 
-    The result keeps each paragraph's text but not the gaps between them; the pipeline
-    leaves those gaps untouched and paragraph texts never begin or end with whitespace,
-    so walking `text` paragraph by paragraph recovers them exactly.
+    A result records where each paragraph starts (`at`): its gaps may hold markup (HTML,
+    Markdown). One saved before that was recorded is walked instead: the pipeline leaves
+    the gaps untouched and a plain-text paragraph never begins or ends with whitespace, so
+    each paragraph is found after the whitespace that ends the one before.
     """
     text, pos = result.text, 0
     gaps: list[str] = []
-    if result.paragraphs and all(p.at is not None for p in result.paragraphs):
-        return _layout_at(result)
     for p in result.paragraphs:
-        found = _after_space(text, pos, p.repaired)
-        if found is None:
+        found = _after_space(text, pos, p.repaired) if p.at is None else p.at
+        if found is None or found < pos or not text.startswith(p.repaired, found):
             raise InputError(
                 f"the result is inconsistent: paragraph {p.id} is not where its text says",
                 paragraph=p.id,
@@ -119,25 +118,8 @@ def layout(result: RepairResult) -> tuple[str, list[str]]:
         gaps.append(text[pos:found])
         pos = found + len(p.repaired)
     gaps.append(text[pos:])
-    if gaps[-1].strip():
+    if result.format == "text" and gaps[-1].strip():
         raise InputError("the result is inconsistent: its text goes on after the last paragraph")
-    return gaps[0], gaps[1:]
-
-
-def _layout_at(result: RepairResult) -> tuple[str, list[str]]:
-    """The gaps from the offsets the result records (HTML and Markdown gaps hold markup)."""
-    text, pos = result.text, 0
-    gaps: list[str] = []
-    for p in result.paragraphs:
-        at = p.at or 0
-        if at < pos or text[at : at + len(p.repaired)] != p.repaired:
-            raise InputError(
-                f"the result is inconsistent: paragraph {p.id} is not where its text says",
-                paragraph=p.id,
-            )
-        gaps.append(text[pos:at])
-        pos = at + len(p.repaired)
-    gaps.append(text[pos:])
     return gaps[0], gaps[1:]
 
 
