@@ -14,7 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from repair.chunker import Unit
-from repair.inline import placeholder_problem
+from repair.inline import (
+    PLACEHOLDER,
+    invented_markup,
+    normalize_placeholders,
+    placeholder_problem,
+)
 from repair.segment import BlockKind
 
 _TAG = re.compile(r"^[ \t]*\[\[(P\d+(?:\.\d+)?)(?:\|[a-z]+)?\]\][ \t]*", re.MULTILINE)
@@ -99,6 +104,9 @@ def parse_answer(
     for n, m in enumerate(matches):
         end = matches[n + 1].start() if n + 1 < len(matches) else len(text)
         body, extra = _first_block(text[m.end() : end])
+        unit = next((u for u in units if u.id == m.group(1)), None)
+        if unit is not None and PLACEHOLDER.search(unit.text):
+            body = normalize_placeholders(body)
         if extra:
             result.notes.append(f"ignored text after {m.group(1)}: {extra[:80]!r}")
         sections.setdefault(m.group(1), []).append(body)
@@ -150,6 +158,14 @@ def _check(unit: Unit, bodies: list[str] | None) -> Problem | None:
     wrong = placeholder_problem(unit.text, body)
     if wrong:
         return Problem("placeholder", f"paragraph {unit.id}: {wrong}", ids)
+    markup = invented_markup(unit.text, body)
+    if markup:
+        return Problem(
+            "markup",
+            f"paragraph {unit.id} has markup of its own ({markup[:40]!r}); write plain words "
+            "and keep only the placeholders",
+            ids,
+        )
     if not plausible_length(unit.text, body, caption=unit.kind is BlockKind.CAPTION):
         return Problem(
             "implausible-length",

@@ -17,6 +17,7 @@ import re
 from html.parser import HTMLParser
 from typing import NamedTuple
 
+from repair.errors import InputError
 from repair.inline import InlineBuilder, collapse, plain, rewrap
 from repair.segment import BlockKind, Document, Paragraph, classify, is_credit
 
@@ -81,6 +82,20 @@ class _Tokens(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         self._add("end", tag)
 
+    def parse_marked_section(self, i: int, report: bool = True) -> int:
+        # `html.parser` asserts on a "<![" it cannot name ("<![if !vml]>" from Word);
+        # a browser reads it as a bogus comment up to the next ">": so do we.
+        position = self.getpos()
+        try:
+            return super().parse_marked_section(i, report)
+        except AssertionError:
+            self.lineno, self.offset = position  # it moved them before giving up
+            end = self.rawdata.find(">", i)
+            if end < 0:
+                return -1  # incomplete: at the end of the input it becomes text
+            self.unknown_decl(self.rawdata[i + 3 : end])
+            return end + 1
+
     def handle_data(self, data: str) -> None:
         self._add("text")
 
@@ -106,8 +121,11 @@ class _Tokens(HTMLParser):
 def tokens(source: str) -> list[tuple[str, str, str]]:
     """(kind, tag, bytes) for each token; the bytes of all of them make up `source`."""
     parser = _Tokens(source)
-    parser.feed(source)
-    parser.close()
+    try:
+        parser.feed(source)
+        parser.close()
+    except (AssertionError, ValueError) as exc:  # a tokenizer corner no test has met yet
+        raise InputError(f"could not read the HTML: {exc}", reason="html") from None
     found = [t for t in parser.tokens if t.start < len(source)]
     # Anything the parser passed over without a call belongs to the token before it.
     if not found or found[0].start > 0:

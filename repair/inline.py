@@ -57,6 +57,30 @@ def placeholder_problem(source: str, answer: str) -> str | None:
     )
 
 
+_LOOSE_PLACEHOLDER = re.compile(r"<\s*(/?)\s*[tT]\s*(\d+)\s*(/?)\s*>")
+
+
+def normalize_placeholders(text: str) -> str:
+    """Placeholders as models sometimes write them ("< t1 >", "<T2 />"), as they were sent."""
+    return _LOOSE_PLACEHOLDER.sub(lambda m: f"<{m[1]}t{m[2]}{m[3]}>", text)
+
+
+# Markup a model might write of its own: an HTML tag, Markdown emphasis, code or a link.
+_MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>|\*\*\S|__\S|`[^`\n]+`|\]\(")
+
+
+def invented_markup(source: str, answer: str) -> str | None:
+    """The first piece of markup in `answer` that `source` does not have, if any.
+
+    Changed words are escaped, so a tag the model wrote itself would show in the article
+    as text ("<b>"): it is refused, not escaped.
+    """
+    for m in _MARKUP.finditer(PLACEHOLDER.sub(" ", answer)):
+        if m.group() not in source:
+            return m.group()
+    return None
+
+
 def _first_bad_nesting(tokens: Sequence[str]) -> str | None:
     """The first closing placeholder that does not close the innermost open one."""
     open_: list[str] = []

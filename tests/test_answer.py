@@ -99,3 +99,41 @@ _CREDITED = (
 )
 def test_plausible_length(source: str, repaired: str, caption: bool, ok: bool) -> None:
     assert plausible_length(source, repaired, caption=caption) is ok
+
+
+MARKED = Unit(
+    "P4",
+    "P4",
+    BlockKind.PARAGRAPH,
+    "The envoy <t1>Steve Witcooff</t1> has flown<t2/>to Moscow<t3/>.",
+    "",
+)
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        ("The envoy <t1>Steve Witkoff</t1> flew<t2/>to Moscow<t3/>.", None),
+        # Spacing and case models use for tags are read as the placeholder sent.
+        ("The envoy < t1 >Steve Witkoff</ T1> flew<t2 />to Moscow<t3/>.", None),
+        ("The envoy Steve Witkoff</t1> flew<t2/>to Moscow<t3/>.", "placeholder"),
+        ("The envoy <t1>Steve Witkoff</t1> flew<t2/><t2/>to Moscow<t3/>.", "placeholder"),
+        ("The envoy <t1>Steve Witkoff</t1> flew<t3/>to Moscow<t2/>.", "placeholder"),
+        ("The envoy <t1>Steve Witkoff</t1> flew<t2/>to <b>Moscow</b><t3/>.", "markup"),
+        ("The envoy <t1>Steve Witkoff</t1> flew<t2/>to **Moscow**<t3/>.", "markup"),
+    ],
+)
+def test_placeholders_must_come_back_once_in_order(answer: str, reason: str | None) -> None:
+    parsed = parse_answer(f"[[P4]] {answer}", [MARKED])
+    if reason is None:
+        assert not parsed.problems
+        assert parsed.texts["P4"] == "The envoy <t1>Steve Witkoff</t1> flew<t2/>to Moscow<t3/>."
+    else:
+        assert [p.reason for p in parsed.problems] == [reason]
+        assert "P4" not in parsed.texts
+
+
+def test_plain_text_that_mentions_tags_may_keep_them() -> None:
+    unit = Unit("P5", "P5", BlockKind.PARAGRAPH, "Editors wrote <b> around the name.", "")
+    parsed = parse_answer("[[P5]] The editors wrote <b> around the name.", [unit])
+    assert not parsed.problems
