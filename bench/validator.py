@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 
 from repair import facts, names, validator
 from repair.golden import apply_mutation, load_cases
-from repair.validator import validate
+from repair.formats import check
 
 SEED = "putin-trump"
 RUNS = 20
@@ -36,7 +36,7 @@ def clear_caches() -> None:
 
 def _timed(source: str, repaired: str) -> float:
     start = time.perf_counter()
-    validate(source, repaired)
+    check(source, repaired)
     return time.perf_counter() - start
 
 
@@ -51,7 +51,10 @@ def main() -> int:
         assert case.reference is not None
         for m in case.mutations.mutations if case.mutations else []:
             kinds = {
-                i.kind for i in validate(case.reference, apply_mutation(case.reference, m)).issues
+                i.kind
+                for i in check(
+                    case.reference, apply_mutation(case.reference, m), case.format
+                ).issues
             }
             if m.kind == "none":
                 preserving += 1
@@ -63,7 +66,7 @@ def main() -> int:
                 caught[m.kind] += 1
             else:
                 missed.append(f"{case.name}:{m.id} ({m.kind}) -> {sorted(kinds) or 'no issue'}")
-    flagged = [c.name for c in cases if not validate(c.input, c.reference or "").ok]
+    flagged = [c.name for c in cases if not check(c.input, c.reference or "", c.format).ok]
 
     print(f"golden cases: {len(cases)}")
     print("\ndetection recall on fact-changing mutations")
@@ -94,7 +97,7 @@ def main() -> int:
         # its caches know common words, not this article's texts, names or word pairs.
         clear_caches()
         for c in others:
-            validate(c.input, c.reference or "")
+            check(c.input, c.reference or "", c.format)
         first_seen.append(_timed(seed.input, seed.reference or ""))
         clear_caches()
         cold.append(_timed(seed.input, seed.reference or ""))

@@ -384,8 +384,9 @@ def _stitch(
     accepted: dict[str, str] = {}  # paragraph id -> its repaired text, where it changed
     paragraphs: list[ParagraphResult] = []
     at = len(article_plan.document.prefix)
+    units_of = article_plan.by_paragraph()
     for paragraph in article_plan.document.paragraphs:
-        pid, units = paragraph.id, article_plan.by_paragraph()[paragraph.id]
+        pid, units = paragraph.id, units_of[paragraph.id]
         failed = [outcomes[u.id] for u in units if u.id in outcomes and outcomes[u.id].text is None]
         view = repairs[pid]
         # Pieces of one paragraph were checked one by one; their markup only now, whole.
