@@ -137,7 +137,7 @@ def _inline(source: str, block: _Block, references: set[str]) -> Inline | None:
     def raw(a: int, b: int) -> str:
         return source[block.offsets[a] : block.offsets[b]]
 
-    for kind, a, b, name in _resolve(_scan(text, 0, len(text), references), text):
+    for kind, a, b, name in _resolve(_Scanner(text, references).scan(0, len(text)), text):
         if kind == "text":
             builder.text(raw(a, b), decode(text[a:b]))
         elif kind == "atom":
@@ -162,69 +162,98 @@ _HTML_OTHER = re.compile(r"<!--.*?-->|<\?.*?\?>|<![A-Z][^>]*>|<!\[CDATA\[.*?\]\]
 _VOID = frozenset("br hr img input wbr embed source track area col meta link".split())
 
 
-def _scan(s: str, i: int, end: int, references: set[str]) -> list[_Item]:
-    items: list[_Item] = []
-    while i < end:
-        c = s[i]
-        nxt = s[i + 1] if i + 1 < end else ""
-        if c == "\\":
-            if nxt == "\n":
-                items.append(("atom", i, i + 2, ""))  # a backslash hard break
-                i += 2
-            else:
-                j = i + 2 if nxt and nxt in _PUNCTUATION else i + 1
-                items.append(("text", i, j, ""))
-                i = j
-            continue
-        if c == " ":
-            m = _HARD_BREAK.match(s, i, end)
-            j = m.end() if m else i + 1
-            items.append(("atom" if m else "text", i, j, ""))
-            i = j
-            continue
-        if c == "`":
-            span = _code_span_end(s, i, end)  # an unclosed run of backticks is text
-            j = span or _run_end(s, i, end)
-            items.append(("atom" if span else "text", i, j, ""))
-            i = j
-            continue
-        if c == "!" and nxt == "[":
-            link = _link(s, i + 1, end, references)
-            j = link[1] if link else i + 1
-            items.append(("atom" if link else "text", i, j, ""))
-            i = j
-            continue
-        if c == "[":
-            if nxt == "^" and (close := s.find("]", i, end)) > 0:
-                items.append(("atom", i, close + 1, ""))  # a footnote reference
-                i = close + 1
+# How far a construct may reach from where it opens (a link, a code span, a comment):
+# beyond it the opener is text. It keeps hostile input ("[[[[..." by the thousand) linear.
+_REACH = 2_000
+_MAX_LINK_DEPTH = 8
+
+
+class _Scanner:
+    """Inline syntax of one block, with every code span and bracket pair found up front."""
+
+    def __init__(self, s: str, references: set[str]) -> None:
+        self.s, self.references = s, references
+        self.code_spans = _code_spans(s)
+        self.pairs = _bracket_pairs(s, self.code_spans)
+
+    def scan(self, i: int, end: int, depth: int = 0) -> list[_Item]:
+        s, items = self.s, []
+        while i < end:
+            c = s[i]
+            nxt = s[i + 1] if i + 1 < end else ""
+            if c == "\\":
+                if nxt == "\n":
+                    items.append(("atom", i, i + 2, ""))  # a backslash hard break
+                    i += 2
+                else:
+                    j = i + 2 if nxt and nxt in _PUNCTUATION else i + 1
+                    items.append(("text", i, j, ""))
+                    i = j
                 continue
-            link = _link(s, i, end, references)
-            if link:
-                label_end, j = link
-                items.append(("open", i, i + 1, "[]"))
-                items += _scan(s, i + 1, label_end, references)
-                items.append(("close", label_end, j, "[]"))
+            if c == " ":
+                m = _HARD_BREAK.match(s, i, end)
+                j = m.end() if m else i + 1
+                items.append(("atom" if m else "text", i, j, ""))
                 i = j
                 continue
-            items.append(("text", i, i + 1, ""))
-            i += 1
-            continue
-        if c == "<":
-            item = _angle(s, i, end)
-            items.append(item)
-            i = item[2]
-            continue
-        if c in "*_~":
-            j = _run_end(s, i, end)
-            items.append(("delim", i, j, c))
+            if c == "`":
+                span = self.code_spans.get(i)  # an unclosed run of backticks is text
+                span = span if span is not None and span <= end else None
+                j = span or _run_end(s, i, end)
+                items.append(("atom" if span else "text", i, j, ""))
+                i = j
+                continue
+            if c == "!" and nxt == "[":
+                link = self.link(i + 1, end)
+                j = link[1] if link else i + 1
+                items.append(("atom" if link else "text", i, j, ""))
+                i = j
+                continue
+            if c == "[":
+                close = self.pairs.get(i)
+                if nxt == "^" and close is not None and close < end:
+                    items.append(("atom", i, close + 1, ""))  # a footnote reference
+                    i = close + 1
+                    continue
+                link = self.link(i, end) if depth < _MAX_LINK_DEPTH else None
+                if link:
+                    label_end, j = link
+                    items.append(("open", i, i + 1, "[]"))
+                    items += self.scan(i + 1, label_end, depth + 1)
+                    items.append(("close", label_end, j, "[]"))
+                    i = j
+                    continue
+                items.append(("text", i, i + 1, ""))
+                i += 1
+                continue
+            if c == "<":
+                item = _angle(s, i, min(end, i + _REACH))
+                items.append(item)
+                i = item[2]
+                continue
+            if c in "*_~":
+                j = _run_end(s, i, end)
+                items.append(("delim", i, j, c))
+                i = j
+                continue
+            m = _SPECIAL.search(s, i + 1, end)
+            j = m.start() if m else end
+            items.append(("text", i, j, ""))
             i = j
-            continue
-        m = _SPECIAL.search(s, i + 1, end)
-        j = m.start() if m else end
-        items.append(("text", i, j, ""))
-        i = j
-    return items
+        return items
+
+    def link(self, i: int, end: int) -> tuple[int, int] | None:
+        """(end of the link text, end of the link) for a link whose "[" is at `i`."""
+        label_end = self.pairs.get(i)
+        if label_end is None or label_end >= end:
+            return None
+        after = label_end + 1
+        if after < end and self.s[after] in "([":
+            close = self.pairs.get(after)
+            return (label_end, close + 1) if close is not None and close < end else None
+        if normalizeReference(self.s[i + 1 : label_end]) in self.references:
+            return (label_end, after)  # a shortcut reference: [Reuters]
+        return None
 
 
 def _angle(s: str, i: int, end: int) -> _Item:
@@ -250,53 +279,60 @@ def _run_end(s: str, i: int, end: int) -> int:
     return j
 
 
-def _code_span_end(s: str, i: int, end: int) -> int | None:
-    """End of the code span opened by the backtick run at `i`, if it is closed."""
-    run = _run_end(s, i, end) - i
-    j = i + run
-    while (k := s.find("`" * run, j, end)) >= 0:
-        after = _run_end(s, k, end)
-        if after - k == run:
-            return after
-        j = after
-    return None
+_BACKTICKS = re.compile(r"`+")
 
 
-def _link(s: str, i: int, end: int, references: set[str]) -> tuple[int, int] | None:
-    """(end of the link text, end of the link) for a link whose "[" is at `i`."""
-    label_end = _matching(s, i, end, "[", "]")
-    if label_end is None:
-        return None
-    after = label_end + 1
-    if after < end and s[after] == "(":
-        close = _matching(s, after, end, "(", ")")
-        return (label_end, close + 1) if close is not None else None
-    if after < end and s[after] == "[":
-        close = _matching(s, after, end, "[", "]")
-        return (label_end, close + 1) if close is not None else None
-    if normalizeReference(s[i + 1 : label_end]) in references:
-        return (label_end, after)  # a shortcut reference: [Reuters]
-    return None
+def _code_spans(s: str) -> dict[int, int]:
+    """Start -> end of each code span: a backtick run closed by the next run of its length."""
+    runs = [m for m in _BACKTICKS.finditer(s) if not _escaped(s, m.start())]
+    later: dict[int, list[int]] = {}  # run length -> indexes into `runs`, last first
+    for k in range(len(runs) - 1, -1, -1):
+        later.setdefault(len(runs[k].group()), []).append(k)
+    spans: dict[int, int] = {}
+    free_from = 0  # runs before this offset are inside a span already found
+    for run in runs:
+        same = later[len(run.group())]
+        same.pop()  # this run itself: runs are visited in order, the next one is last
+        if run.start() < free_from:
+            continue
+        if same and runs[same[-1]].start() - run.start() <= _REACH:
+            closer = runs[same[-1]]
+            spans[run.start()] = closer.end()
+            free_from = closer.end()
+        else:
+            free_from = run.end()
+    return spans
 
 
-def _matching(s: str, i: int, end: int, opening: str, closing: str) -> int | None:
-    depth, j = 0, i
-    while j < end:
-        c = s[j]
+def _escaped(s: str, i: int) -> bool:
+    backslashes = 0
+    while i - backslashes > 0 and s[i - backslashes - 1] == "\\":
+        backslashes += 1
+    return backslashes % 2 == 1
+
+
+def _bracket_pairs(s: str, code_spans: dict[int, int]) -> dict[int, int]:
+    """Opening "[" or "(" -> its closing one, escapes and code spans skipped: one pass."""
+    pairs: dict[int, int] = {}
+    open_: dict[str, list[int]] = {"[": [], "(": []}
+    partner = {"]": "[", ")": "("}
+    i = 0
+    while i < len(s):
+        c = s[i]
         if c == "\\":
-            j += 2
+            i += 2
             continue
-        if c == "`" and (span := _code_span_end(s, j, end)):
-            j = span
+        if c == "`" and i in code_spans:
+            i = code_spans[i]
             continue
-        if c == opening:
-            depth += 1
-        elif c == closing:
-            depth -= 1
-            if depth == 0:
-                return j
-        j += 1
-    return None
+        if c in open_:
+            open_[c].append(i)
+        elif c in partner and open_[partner[c]]:
+            start = open_[partner[c]].pop()
+            if i - start <= _REACH:
+                pairs[start] = i
+        i += 1
+    return pairs
 
 
 def _resolve(items: list[_Item], s: str) -> list[_Item]:

@@ -26,25 +26,30 @@ _VERBATIM = frozenset(
 
 def html_skeleton(text: str) -> list[Bone]:
     bones: list[Bone] = []
-    _walk(LexborHTMLParser(text).root, bones, verbatim=False)
-    return bones
-
-
-def _walk(node: LexborNode | None, bones: list[Bone], *, verbatim: bool) -> None:
-    if node is None:
-        return
-    for child in node.iter(include_text=True):
-        tag = child.tag or ""
+    root = LexborHTMLParser(text).root
+    # Depth first with a stack of our own (a hostile page nests thousands of elements):
+    # a node to visit with whether its text is kept, or the end tag to write after one.
+    stack: list[tuple[LexborNode, bool] | str] = [(root, False)] if root is not None else []
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            bones.append((">", item))
+            continue
+        node, verbatim = item
+        tag = node.tag or ""
         if tag == "-text":
             if verbatim:
-                bones.append(("text", child.text_content or ""))
+                bones.append(("text", node.text_content or ""))
         elif tag == "-comment":
-            bones.append(("comment", child.comment_content or ""))
+            bones.append(("comment", node.comment_content or ""))
         elif not tag.startswith(("-", "_")):
-            attrs = " ".join(f'{k}="{v}"' for k, v in child.attributes.items())
-            bones.append(("<", f"<{tag} {attrs}>" if attrs else f"<{tag}>"))
-            _walk(child, bones, verbatim=verbatim or tag in _VERBATIM)
-            bones.append((">", f"</{tag}>"))
+            if node is not root:
+                attrs = " ".join(f'{k}="{v}"' for k, v in node.attributes.items())
+                bones.append(("<", f"<{tag} {attrs}>" if attrs else f"<{tag}>"))
+                stack.append(f"</{tag}>")
+            inner = verbatim or tag in _VERBATIM
+            stack.extend((child, inner) for child in reversed(list(node.iter(include_text=True))))
+    return bones
 
 
 def markdown_skeleton(text: str) -> list[Bone]:

@@ -232,3 +232,23 @@ def test_batch_jsonl_reads_html_and_markdown_fields(
         assert row["desk"] == "world" and row["repair_status"] == "repaired"
     assert by_id["both"]["repair_status"] == "skipped"
     assert by_id["both"]["repair_reason"] == "ambiguous-body"
+
+
+@pytest.mark.parametrize(
+    ("fmt", "hostile"),
+    [
+        (Format.HTML, "<p>" + "<span>" * 3000 + "deep" + "</span>" * 3000),
+        (Format.HTML, "<p>a" + "<sup>1" * 3000),
+        (Format.HTML, "<p>Word <![if !supportLists]>list<![endif]> and <![ b>c</p>"),
+        (Format.HTML, "<p>x" + "<!--a" * 500),
+        (Format.MARKDOWN, "[" * 5000 + "a" + "](x)" * 5000),
+        (Format.MARKDOWN, " ".join("`" * i for i in range(1, 200))),
+        (Format.MARKDOWN, "a <!--" * 2000 + "\n\n" + "b [^" * 2000),
+    ],
+    ids=["deep-html", "unclosed-atoms", "word-sections", "comments", "nested-links", "ticks", "md"],
+)
+def test_hostile_markup_neither_crashes_nor_changes(fmt: Format, hostile: str) -> None:
+    document = parse(hostile, fmt)
+    assert document.join() == hostile
+    assert document.join({p.id: p.text for p in document.paragraphs}) == hostile
+    assert check(hostile, hostile, fmt).ok
