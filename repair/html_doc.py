@@ -18,7 +18,7 @@ from html.parser import HTMLParser
 from typing import NamedTuple
 
 from repair.errors import InputError
-from repair.inline import InlineBuilder, collapse, plain, rewrap
+from repair.inline import InlineBuilder, collapse, keep_entities, plain, rewrap
 from repair.segment import BlockKind, Document, Paragraph, classify, is_credit
 
 # Inline elements around words: a pair of placeholders.
@@ -134,20 +134,14 @@ def tokens(source: str) -> list[tuple[str, str, str]]:
     return [(t.kind, t.tag, source[t.start : end]) for t, end in zip(found, ends, strict=True)]
 
 
-_LINE_BREAK = re.compile(r"\n[ \t]*")
-
-
-_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+_LINE_BREAK = re.compile(r"\r?\n[ \t]*")
 
 
 def escape(text: str, old: str = "") -> str:
     """Changed words as HTML text: `&`, `<` and `>` escaped; a character that the replaced
     stretch `old` wrote as an entity (`&nbsp;`, `&#8220;`) written the same way, and line
     breaks where `old` had them."""
-    escaped = html.escape(collapse(text), quote=False)
-    spellings = {html.unescape(e): e for e in reversed(_ENTITY.findall(old))}
-    if spellings:
-        escaped = "".join(spellings.get(c, c) if c not in "&<>" else c for c in escaped)
+    escaped = keep_entities(html.escape(collapse(text), quote=False), old)
     return rewrap(escaped, old, _LINE_BREAK)
 
 

@@ -12,6 +12,7 @@ left as it was, so a block repaired with no change comes back byte for byte.
 
 from __future__ import annotations
 
+import html
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -180,9 +181,10 @@ class Inline:
 class InlineBuilder:
     """Collects a block's text and markup in source order and numbers the placeholders.
 
-    `open`/`close` are a pair (an element around words; a close with no open of its name
-    becomes a placeholder of its own, and so does an open left unclosed); `atom` is
-    markup that wraps nothing the model may change.
+    `open`/`close` are a pair (an element around words); a close with no open of its name,
+    an open never closed, and an open closed only by an outer element's close become
+    self-closing placeholders of their own. `atom` is markup that wraps nothing the model
+    may change.
     """
 
     def __init__(
@@ -195,6 +197,7 @@ class InlineBuilder:
         self._marks: list[str] = []
         self._tokens: list[str] = []
         self._open: list[tuple[str, int]] = []  # (name, index of its token)
+        self._single: set[int] = set()  # indexes of opening tokens that will stand alone
         self._count = 0
 
     def text(self, raw: str, view: str) -> None:
@@ -213,21 +216,24 @@ class InlineBuilder:
         for depth in range(len(self._open) - 1, -1, -1):
             if self._open[depth][0] == name:
                 _, index = self._open[depth]
-                del self._open[depth:]  # anything opened inside it and left open stays single
+                # Opened inside it and still open ("<b>a <i>b</b> c</i>"): those stand alone.
+                self._single.update(i for _, i in self._open[depth + 1 :])
+                del self._open[depth:]
                 number = PLACEHOLDER.fullmatch(self._tokens[index]).group(2)  # type: ignore[union-attr]
                 self._add(raw, f"</t{number}>")
                 return
-        self._add(raw, f"</t{self._next()}>")
+        self.atom(raw)  # a close with nothing to close stands alone too
 
     @property
     def has_words(self) -> bool:
         return any(view.strip() for pieces in self._texts for _, view in pieces)
 
     def build(self) -> Inline:
-        # An open placeholder never closed in this block stands alone: `<t3/>` says so.
-        unclosed = {index for _, index in self._open}
+        # An open placeholder never closed in this block stands alone: `<t3/>` says so,
+        # and the model sees pairs that nest, and single placeholders, nothing else.
+        single = self._single | {index for _, index in self._open}
         tokens = [
-            token.replace(">", "/>") if i in unclosed else token
+            token.replace(">", "/>") if i in single else token
             for i, token in enumerate(self._tokens)
         ]
         texts = tuple(
@@ -252,6 +258,19 @@ _SPACE = re.compile(r"[ \t\n\r\f]+")
 def collapse(text: str) -> str:
     """Runs of markup whitespace (a line break, indentation) read as one space."""
     return _SPACE.sub(" ", text)
+
+
+ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
+def keep_entities(text: str, old: str) -> str:
+    """`text` with each character that `old` spelled as an entity (`&nbsp;`, `&#8220;`)
+    spelled the same way: an editor's non-breaking space stays visible in the source."""
+    spellings = {html.unescape(e): e for e in reversed(ENTITY.findall(old))}
+    spellings = {c: e for c, e in spellings.items() if len(c) == 1 and c not in "&<>\\"}
+    if not spellings:
+        return text
+    return "".join(spellings.get(c, c) for c in text)
 
 
 def rewrap(text: str, old: str, line_break: re.Pattern[str]) -> str:

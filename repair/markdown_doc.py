@@ -17,15 +17,26 @@ import itertools
 import re
 import string
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import normalizeReference
+from markdown_it.token import Token
 from mdit_py_plugins.front_matter import front_matter_plugin
 
-from repair.inline import Inline, InlineBuilder, collapse, plain, rewrap
+from repair.inline import (
+    ENTITY,
+    Inline,
+    InlineBuilder,
+    collapse,
+    keep_entities,
+    plain,
+    rewrap,
+)
 from repair.segment import BlockKind, Document, Paragraph, classify, is_credit
+
+Bone = tuple[str, ...]
 
 
 @cache
@@ -63,6 +74,7 @@ class _Block:
     content: str  # its lines without container markers, joined by "\n"
     offsets: list[int]  # source offset of each character of `content`, and of its end
     kind: BlockKind | None  # None: guess from the words
+    cell: bool = False  # a table cell: a "|" in its words must be escaped
 
 
 def _text_block(
@@ -96,7 +108,7 @@ def _row_cells(lines: list[str], starts: list[int], row: int) -> list[_Block]:
         if not body:
             continue
         at = starts[row] + left + 1 + (len(cell) - len(cell.lstrip()))
-        cells.append(_Block(at, body, list(range(at, at + len(body) + 1)), None))
+        cells.append(_Block(at, body, list(range(at, at + len(body) + 1)), None, cell=True))
     return cells
 
 
@@ -131,7 +143,7 @@ def _document(source: str, blocks: list[_Block], references: set[str]) -> Docume
 
 
 def _inline(source: str, block: _Block, references: set[str]) -> Inline | None:
-    builder = InlineBuilder(escape, same_markup)
+    builder = InlineBuilder(partial(escape, cell=block.cell), same_markup)
     text = block.content
 
     def raw(a: int, b: int) -> str:
@@ -216,6 +228,12 @@ class _Scanner:
                     i = close + 1
                     continue
                 link = self.link(i, end) if depth < _MAX_LINK_DEPTH else None
+                if link and self.labels_itself(i, *link):
+                    # "[Reuters]" or "[Reuters][]": the words are the link's label, which
+                    # its definition must match; the model may not change them.
+                    items.append(("atom", i, link[1], ""))
+                    i = link[1]
+                    continue
                 if link:
                     label_end, j = link
                     items.append(("open", i, i + 1, "[]"))
@@ -241,6 +259,10 @@ class _Scanner:
             items.append(("text", i, j, ""))
             i = j
         return items
+
+    def labels_itself(self, i: int, label_end: int, end: int) -> bool:
+        """Is the link at `i` a shortcut or collapsed reference ("[x]", "[x][]")?"""
+        return end == label_end + 1 or self.s[label_end + 1 : end] == "[]"
 
     def link(self, i: int, end: int) -> tuple[int, int] | None:
         """(end of the link text, end of the link) for a link whose "[" is at `i`."""
@@ -335,51 +357,101 @@ def _bracket_pairs(s: str, code_spans: dict[int, int]) -> dict[int, int]:
     return pairs
 
 
-def _resolve(items: list[_Item], s: str) -> list[_Item]:
-    """Pair emphasis delimiters (`*`, `_`, `~~`) as CommonMark would in the common cases.
+@dataclass(slots=True)
+class _Run:
+    """A run of `*`, `_` or `~` that may open or close emphasis, and what is left of it."""
 
-    A run opens or closes by what is on either side of it (the "flanking" rules); it
-    closes the nearest open run of the same character and length. What is left unpaired
-    is text. Links are barriers: emphasis never pairs across one.
+    index: int  # of its item
+    char: str
+    start: int
+    end: int  # what is left is start..end: an opener is used up from its end
+    opens: bool
+    closes: bool
+
+
+def _resolve(items: list[_Item], s: str) -> list[_Item]:
+    """Pair emphasis delimiters (`*`, `_`, `~~`) the way CommonMark does.
+
+    A run opens or closes by what is on either side of it (the "flanking" rules). A
+    closer takes the nearest opener of its character, two characters at a time when both
+    have two (strong), else one; what is left of either may pair again, so "***" can
+    close "*" and "**" at once. Emphasis pairs across a link but never into one. What
+    is left unpaired is text. Each pair gets a name of its own for the placeholders.
     """
-    out = list(items)
-    stack: list[int] = []
+    pieces: dict[int, list[_Item]] = {}  # item index -> what the run became
+    stack: list[_Run | None] = []  # None: a link's opening bracket, a barrier
+    pair = 0
     for n, (kind, a, b, name) in enumerate(items):
         if kind in ("open", "close") and name == "[]":
-            stack.clear()
+            if kind == "open":
+                stack.append(None)
+            else:
+                while stack and stack.pop() is not None:
+                    pass  # openers inside the link text stay unpaired
             continue
-        if kind != "delim" or (name == "~" and b - a != 2):
+        if kind != "delim":
             continue
-        before = s[a - 1] if a > 0 else " "  # a block's edges count as whitespace
-        after = s[b] if b < len(s) else " "
-        opens, closes = _flanking(before, after)
-        if name == "_":
-            opens, closes = (
-                opens and (not closes or before in _PUNCTUATION),
-                closes and (not opens or after in _PUNCTUATION),
-            )
-        if closes:
-            match = next(
-                (
-                    k
-                    for k in range(len(stack) - 1, -1, -1)
-                    if items[stack[k]][3] == name and _length(items[stack[k]]) == b - a
-                ),
-                None,
-            )
-            if match is not None:
-                o = stack[match]
-                out[o] = ("open", items[o][1], items[o][2], name * (b - a))
-                out[n] = ("close", a, b, name * (b - a))
-                del stack[match:]
-                continue
-        if opens:
-            stack.append(n)
-    return [("text", a, b, "") if kind == "delim" else (kind, a, b, x) for kind, a, b, x in out]
+        run = _delimiter_run(n, a, b, name, s)
+        if run is None:
+            continue
+        while run.closes and run.start < run.end:
+            k = _opener_for(stack, run.char)
+            if k is None:
+                break
+            opener = stack[k]
+            assert opener is not None
+            use = 2 if opener.end - opener.start >= 2 and run.end - run.start >= 2 else 1
+            pair += 1
+            tag = f"{run.char}{pair}"
+            pieces.setdefault(opener.index, []).append(("open", opener.end - use, opener.end, tag))
+            pieces.setdefault(run.index, []).append(("close", run.start, run.start + use, tag))
+            opener.end -= use
+            run.start += use
+            del stack[k + 1 :]  # openers between them stay unpaired
+            if opener.start == opener.end:
+                del stack[k]
+        if run.opens and run.start < run.end:
+            stack.append(run)
+    out: list[_Item] = []
+    for n, (kind, a, b, name) in enumerate(items):
+        if kind != "delim":
+            out.append((kind, a, b, name))
+            continue
+        used = sorted(pieces.get(n, []), key=lambda item: item[1])
+        pos = a
+        for piece in used:
+            if piece[1] > pos:
+                out.append(("text", pos, piece[1], ""))
+            out.append(piece)
+            pos = piece[2]
+        if pos < b:
+            out.append(("text", pos, b, ""))
+    return out
 
 
-def _length(item: _Item) -> int:
-    return item[2] - item[1]
+def _delimiter_run(n: int, a: int, b: int, char: str, s: str) -> _Run | None:
+    if char == "~" and b - a != 2:
+        return None  # strikethrough is "~~" exactly
+    before = s[a - 1] if a > 0 else " "  # a block's edges count as whitespace
+    after = s[b] if b < len(s) else " "
+    opens, closes = _flanking(before, after)
+    if char == "_":
+        opens, closes = (
+            opens and (not closes or before in _PUNCTUATION),
+            closes and (not opens or after in _PUNCTUATION),
+        )
+    return _Run(n, char, a, b, opens, closes) if opens or closes else None
+
+
+def _opener_for(stack: list[_Run | None], char: str) -> int | None:
+    """The nearest opener of `char` this side of a link's opening bracket."""
+    for k in range(len(stack) - 1, -1, -1):
+        opener = stack[k]
+        if opener is None:
+            return None
+        if opener.char == char:
+            return k
+    return None
 
 
 def _flanking(before: str, after: str) -> tuple[bool, bool]:
@@ -395,27 +467,32 @@ def _flanking(before: str, after: str) -> tuple[bool, bool]:
 # --- text ------------------------------------------------------------------------------
 
 _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
-_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
 
 def decode(text: str) -> str:
     """What Markdown text reads as: backslash escapes and entities resolved."""
-    text = _ENTITY.sub(lambda m: html.unescape(m.group()), text)
+    text = ENTITY.sub(lambda m: html.unescape(m.group()), text)
     return _ESCAPED.sub(r"\1", text)
 
 
-_MARKUP_CHARS = re.compile(r"([\\`*_\[\]<>|~])")
+_MARKUP_CHARS = re.compile(r"([\\`*_\[\]<>~])")
 _ENTITY_START = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
-# What opens a block when it starts a line: a heading, a quote, a list item, a rule.
-_LINE_START = re.compile(r"(^|\n[ \t>]*)(?:([#+=-])(?=[ \t]|$)|(\d+)([.)])(?=[ \t]|$))")
-_LINE_BREAK = re.compile(r"\n[ \t>]*")
+# What opens a block when it starts a line: a heading, a setext underline, a list item,
+# a rule (a quote's ">" and a fence's "`" or "~" are escaped wherever they are).
+_LINE_START = re.compile(r"(^|\n[ \t>]*)(?:([#+=-])|(\d+)([.)])(?=[ \t\r\n]|$))")
+_LINE_BREAK = re.compile(r"\r?\n[ \t>]*")
 
 
-def escape(text: str, old: str = "") -> str:
+def escape(text: str, old: str = "", *, cell: bool = False) -> str:
     """Changed words as Markdown text: anything that could start syntax, escaped; wrapped
-    at the source's line breaks (`old` is the stretch it replaces)."""
+    at the source's line breaks (`old` is the stretch it replaces). A "|" is escaped in a
+    table cell only: elsewhere "\\|" could make a heading line a table's header."""
     text = _ENTITY_START.sub(r"\\&", _MARKUP_CHARS.sub(r"\\\1", collapse(text)))
-    text = rewrap(text, old, _LINE_BREAK)
+    if cell:
+        text = text.replace("|", "\\|")
+    if text.endswith("!"):
+        text = text[:-1] + "\\!"  # before a link's "[", a "!" would make it an image
+    text = rewrap(keep_entities(text, old), old, _LINE_BREAK)
     return _LINE_START.sub(_escape_line_start, text)
 
 
@@ -425,18 +502,43 @@ def _escape_line_start(m: re.Match[str]) -> str:
     return f"{m.group(1)}\\{m.group(2)}"
 
 
+_CONTINUATION = re.compile(r"\n[ \t>]*")
+
+
 def same_markup(source: str, repaired: str) -> bool:
-    """Do two Markdown blocks have the same inline tokens, text aside?"""
-    return _inline_skeleton(source) == _inline_skeleton(repaired)
+    """Do two Markdown blocks parse to the same tokens, text aside?
+
+    The blocks are parsed on their own, their continuation lines' markers ("> ", list
+    indentation) taken out: what is compared is what their words could have made.
+    """
+    return skeleton(_CONTINUATION.sub("\n", source)) == skeleton(_CONTINUATION.sub("\n", repaired))
 
 
-def _inline_skeleton(text: str) -> list[tuple[str, str, str]]:
-    skeleton: list[tuple[str, str, str]] = []
-    for block in markdown().parseInline(text, {}):
-        for token in block.children or []:
-            if token.type in ("text", "softbreak"):
-                continue
-            attrs = " ".join(f"{k}={v}" for k, v in sorted(token.attrs.items()))
-            code = token.content if token.type in ("code_inline", "html_inline", "image") else ""
-            skeleton.append((token.type, attrs, code))
-    return skeleton
+def skeleton(text: str) -> list[Bone]:
+    """The tokens of a Markdown text, words left out: what its markup is."""
+    bones: list[Bone] = []
+    for token in markdown().parse(text, {}):
+        if token.type == "inline":
+            for child in token.children or []:
+                if child.type not in ("text", "softbreak"):
+                    bones.append(_bone(child))
+        else:
+            bones.append(_bone(token))
+    return bones
+
+
+def _bone(token: Token) -> Bone:
+    attrs = " ".join(f'{k}="{v}"' for k, v in token.attrs.items())
+    verbatim = token.type in (
+        "code_inline",
+        "code_block",
+        "fence",
+        "html_block",
+        "html_inline",
+        "front_matter",
+        "image",
+    )
+    content = token.content if verbatim else ""
+    shown = f"{token.markup}{token.info}{content}" or token.type
+    label = f"{token.type} {attrs} {shown!r}" if attrs else f"{token.type} {shown!r}"
+    return (token.type, attrs, token.markup, token.info, content, label)

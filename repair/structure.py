@@ -10,13 +10,14 @@ what the repair may change. Two skeletons that differ are `structure` issues.
 from __future__ import annotations
 
 from difflib import SequenceMatcher
-from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from repair.markdown_doc import markdown
+from repair.markdown_doc import skeleton
 
 Bone = tuple[str, ...]
+
+markdown_skeleton = skeleton  # made where the Markdown reader is, compared here
 
 # Elements whose text is kept byte for byte (html_doc never sends it to the model).
 _VERBATIM = frozenset(
@@ -50,35 +51,6 @@ def html_skeleton(text: str) -> list[Bone]:
             inner = verbatim or tag in _VERBATIM
             stack.extend((child, inner) for child in reversed(list(node.iter(include_text=True))))
     return bones
-
-
-def markdown_skeleton(text: str) -> list[Bone]:
-    bones: list[Bone] = []
-    for token in markdown().parse(text, {}):
-        if token.type == "inline":
-            for child in token.children or []:
-                if child.type not in ("text", "softbreak"):
-                    bones.append(_markdown_bone(child))
-        else:
-            bones.append(_markdown_bone(token))
-    return bones
-
-
-def _markdown_bone(token: Any) -> Bone:
-    attrs = " ".join(f'{k}="{v}"' for k, v in token.attrs.items())
-    verbatim = token.type in (
-        "code_inline",
-        "code_block",
-        "fence",
-        "html_block",
-        "html_inline",
-        "front_matter",
-        "image",
-    )
-    content = token.content if verbatim else ""
-    shown = f"{token.markup}{token.info}{content}" or token.type
-    label = f"{token.type} {attrs} {shown!r}" if attrs else f"{token.type} {shown!r}"
-    return (token.type, attrs, token.markup, token.info, content, label)
 
 
 def structure_problems(source: list[Bone], repaired: list[Bone], limit: int = 5) -> list[str]:
