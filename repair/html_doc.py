@@ -131,7 +131,20 @@ def tokens(source: str) -> list[tuple[str, str, str]]:
     if not found or found[0].start > 0:
         found.insert(0, _Token(0, "text", ""))
     ends = [t.start for t in found[1:]] + [len(source)]
-    return [(t.kind, t.tag, source[t.start : end]) for t, end in zip(found, ends, strict=True)]
+    out = [(t.kind, t.tag, source[t.start : end]) for t, end in zip(found, ends, strict=True)]
+    # A tag or comment still open at the end of the input comes back as the text "<" and
+    # the rest; a browser drops it or reads a comment: markup, never words for the model.
+    tail = out[-2:]
+    if (
+        [k for k, _, _ in tail] == ["text", "text"]
+        and tail[0][2] == "<"
+        and _OPENS_MARKUP.match("<" + tail[1][2])
+    ):
+        out[-2:] = [("other", "", "<" + out[-1][2])]
+    return out
+
+
+_OPENS_MARKUP = re.compile(r"<[!/?A-Za-z]")
 
 
 _LINE_BREAK = re.compile(r"\r?\n[ \t]*")

@@ -147,7 +147,11 @@ def validate(
     issues: list[ValidationIssue] = []
     groups = align_paragraphs(src, rep)
     if len(src) != len(rep) or any(len(s) != 1 or len(r) != 1 for s, r in groups):
-        message = f"the repair has {len(rep)} paragraphs where the source has {len(src)}"
+        message = (
+            f"the repair has {len(rep)} paragraphs where the source has {len(src)}"
+            if len(src) != len(rep)
+            else "the paragraphs of the repair do not pair one to one with the source's"
+        )
         issues.append(
             ValidationIssue(
                 kind="structure", paragraph=None, source=None, repaired=None, message=message
