@@ -33,7 +33,7 @@ from repair.glossary import (
     spellings,
     with_pins,
 )
-from repair.inline import Inline, plain
+from repair.inline import plain
 from repair.llm import ChatModel, ChatReply, ChatRequest, OpenAIChat
 from repair.models import (
     CallRecord,
@@ -333,7 +333,12 @@ def _accept(
         unit = by_id[unit_id]
         # A whole paragraph's markup can be checked now; a piece of one, once stitched.
         inline = paragraphs[unit.id].inline if unit.id in paragraphs else None
-        findings = check_repair(unit, text, glossary, inline)
+        markup = inline.problem(text) if inline else None
+        if markup:
+            outcome.reason = f"the repair changed the markup: {markup}"
+            feedback.append(f"{unit_id}: {markup}")
+            continue
+        findings = check_repair(unit, text, glossary)
         if findings:
             outcome.findings = findings
             outcome.reason = f"the repair changed facts: {'; '.join(findings)}"
@@ -343,19 +348,13 @@ def _accept(
     return feedback
 
 
-def check_repair(
-    unit: Unit, repaired: str, glossary: Mapping[str, str], inline: Inline | None = None
-) -> list[str]:
+def check_repair(unit: Unit, repaired: str, glossary: Mapping[str, str]) -> list[str]:
     """Findings that forbid using `repaired` for `unit` (empty when it may be used).
 
     The fact ledger of the unit and of its repair must agree (see validator.py): any
     number, date, name, quote or negation that moved is a finding, sent back as feedback.
-    In HTML and Markdown the words are compared without their markup, and the markup must
-    come back as it was (`inline`: the unit's paragraph, when the unit is all of it).
+    In HTML and Markdown the words are compared without their placeholders.
     """
-    markup = inline.problem(repaired) if inline else None
-    if markup:
-        return [f"{unit.id}: {markup}"]
     issues = validate_paragraph(
         plain(unit.text), plain(repaired), glossary=glossary, paragraph_id=unit.id
     )

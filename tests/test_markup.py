@@ -19,6 +19,7 @@ from repair.edits import apply_and_validate, edits_of
 from repair.fake import FakeServer
 from repair.formats import Format, check, parse
 from repair.golden import GoldenCase, load_cases
+from repair.inline import plain
 from repair.structure import html_skeleton, markdown_skeleton
 
 from .conftest import TEST_KEY, config_for
@@ -252,3 +253,19 @@ def test_hostile_markup_neither_crashes_nor_changes(fmt: Format, hostile: str) -
     assert document.join() == hostile
     assert document.join({p.id: p.text for p in document.paragraphs}) == hostile
     assert check(hostile, hostile, fmt).ok
+
+
+def test_words_that_would_change_markdown_are_asked_again_then_kept() -> None:
+    """The scanner reads a stray '*' here as text; markdown-it reads it as emphasis. An
+    answer that changes the words around it would escape it and change the markup: the
+    block check refuses it, asks again, and keeps the original, flagged."""
+    source = "Prices **rose*fell** sharply in May.\n"
+    (paragraph,) = parse(source, Format.MARKDOWN).paragraphs
+    assert "*" in plain(paragraph.text)  # the stray delimiter travels as a word
+    answer = paragraph.text.replace("sharply", "steeply")
+    with FakeServer(answers={" ".join(paragraph.text.split()): answer}) as server:
+        result = _repair(server, source, Format.MARKDOWN, glossary_pass=False, max_reasks=2)
+        assert len(server.chat_requests()) == 3
+    (flagged,) = result.flagged
+    assert "changed the markup" in (flagged.reason or "")
+    assert result.text == source
