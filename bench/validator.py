@@ -20,8 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
 from repair import facts, names, validator
-from repair.golden import apply_mutation, load_cases
 from repair.formats import check
+from repair.golden import apply_mutation, load_cases
 
 SEED = "putin-trump"
 RUNS = 20

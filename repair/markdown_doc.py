@@ -401,6 +401,8 @@ def _resolve(items: list[_Item], s: str) -> list[_Item]:
             opener = stack[k]
             assert opener is not None
             use = 2 if opener.end - opener.start >= 2 and run.end - run.start >= 2 else 1
+            if run.char == "~" and use == 1:
+                break  # never half a "~~"
             pair += 1
             tag = f"{run.char}{pair}"
             pieces.setdefault(opener.index, []).append(("open", opener.end - use, opener.end, tag))
@@ -430,11 +432,14 @@ def _resolve(items: list[_Item], s: str) -> list[_Item]:
 
 
 def _delimiter_run(n: int, a: int, b: int, char: str, s: str) -> _Run | None:
-    if char == "~" and b - a != 2:
-        return None  # strikethrough is "~~" exactly
     before = s[a - 1] if a > 0 else " "  # a block's edges count as whitespace
     after = s[b] if b < len(s) else " "
     opens, closes = _flanking(before, after)
+    if char == "~":
+        # Strikethrough goes by "~~": a longer run is several of them, an odd "~" is text.
+        if b - a < 2:
+            return None
+        a += (b - a) % 2
     if char == "_":
         opens, closes = (
             opens and (not closes or before in _PUNCTUATION),

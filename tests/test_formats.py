@@ -513,8 +513,14 @@ def test_random_text_round_trips_as_markdown(source: str) -> None:
 @given(md_documents())
 @PROPERTY
 def test_markdown_repair_that_keeps_placeholders_keeps_the_markup(source: str) -> None:
+    """As the pipeline does: a block whose changed words would change the markup (the
+    scanner is simpler than CommonMark) is refused by its check and keeps its words."""
     document = parse(source, Format.MARKDOWN)
-    texts = {p.id: _louder(p.text) for p in document.paragraphs}
+    texts = {}
+    for p in document.paragraphs:
+        assert p.inline is not None
+        if p.inline.problem(_louder(p.text)) is None:
+            texts[p.id] = _louder(p.text)
     repaired = document.join(texts)
     assert _structure(source, repaired, Format.MARKDOWN) == []
     assert markdown_skeleton(repaired) == markdown_skeleton(source)
