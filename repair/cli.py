@@ -334,7 +334,8 @@ def _run_check(args: argparse.Namespace) -> int:
     if args.json:
         print(report.model_dump_json(indent=2))
     elif report.ok:
-        print("repair check: no fact changed", file=sys.stderr)
+        markup = "" if fmt is formats.Format.TEXT else f", the {fmt.value} markup is the same"
+        print(f"repair check: no fact changed{markup}", file=sys.stderr)
     else:
         print(f"repair check: {len(report.issues)} finding(s)")
         for issue in report.issues:
