@@ -61,7 +61,7 @@ def serve(argv: list[str]) -> int:
     Linux), which is ten times the overhead of the whole client and would be measured
     as the batch's. Harmless once repair/fake.py sets it itself.
     """
-    from repair import fake
+    from repair.testing import fake
 
     make_handler = fake._handler_for
 

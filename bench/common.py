@@ -6,8 +6,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from repair.golden import load_case
-from repair.segment import segment
+from repair.formats.text import segment
+from repair.testing.golden import load_case
 
 
 def article_of_words(words: int, case: str = "putin-trump") -> str:

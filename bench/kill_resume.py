@@ -35,8 +35,8 @@ sys.path.insert(0, str(HERE))
 from make_archive import make_folder  # noqa: E402
 from verify_batch import compare, verify  # noqa: E402
 
-from repair.archive import count_articles  # noqa: E402
-from repair.store import STORE_NAME  # noqa: E402
+from repair.batch.archive import count_articles  # noqa: E402
+from repair.batch.store import STORE_NAME  # noqa: E402
 
 
 def free_port() -> int:

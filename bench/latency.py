@@ -20,8 +20,8 @@ from common import article_of_words, table
 from pydantic import SecretStr
 
 from repair import RepairConfig, RepairResult, repair_article
-from repair.fake import FakeServer
-from repair.golden import load_case
+from repair.testing.fake import FakeServer
+from repair.testing.golden import load_case
 
 TTFT, PER_TOKEN = 0.4, 0.020  # a real endpoint's shape: seconds, seconds per output token
 

@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
+from repair.formats.text import segment
 from repair.resources import data_dir
-from repair.segment import segment
 
 SECTIONS = ("world", "business", "politics", "sport", "science", "culture")
 OVERSIZE_CHARS = 30_000  # over the 20,000 the demonstration passes as --max-chars

@@ -21,8 +21,8 @@ from pydantic import SecretStr
 
 from repair import RepairConfig, repair_article, validate
 from repair.chunker import plan
-from repair.fake import FakeServer
-from repair.golden import load_case, load_cases
+from repair.testing.fake import FakeServer
+from repair.testing.golden import load_case, load_cases
 
 
 def main() -> None:

@@ -20,10 +20,10 @@ from common import table
 from pydantic import SecretStr
 
 from repair import RepairConfig, repair_article
-from repair.fake import FakeServer
-from repair.golden import load_cases
+from repair.llm.tokens import estimate_tokens
 from repair.prompts import system_message
-from repair.tokens import estimate_tokens
+from repair.testing.fake import FakeServer
+from repair.testing.golden import load_cases
 
 
 def main() -> None:

@@ -11,6 +11,8 @@ cached), and in a fresh process with every cache empty.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import statistics
 import sys
 import time
@@ -19,16 +21,23 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
-from repair import facts, names, validator
-from repair.formats import check
-from repair.golden import apply_mutation, load_cases
+import repair.facts
+import repair.validation
+from repair.testing.golden import apply_mutation, load_cases
+from repair.validation import check
 
 SEED = "putin-trump"
 RUNS = 20
 
 
 def clear_caches() -> None:
-    for module in (names, facts, validator):
+    """Empty every cache of the fact readers and the checks, as in a fresh process."""
+    modules = [
+        importlib.import_module(info.name)
+        for package in (repair.facts, repair.validation)
+        for info in pkgutil.iter_modules(package.__path__, package.__name__ + ".")
+    ]
+    for module in modules:
         for value in vars(module).values():
             if callable(getattr(value, "cache_clear", None)):
                 value.cache_clear()

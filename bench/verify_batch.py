@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
-from repair.archive import count_articles, is_jsonl
 from repair.batch import MANIFEST_NAME, ManifestEntry, output_jsonl
+from repair.batch.archive import count_articles, is_jsonl
 
 
 def outputs(out: Path, src: Path) -> dict[str, str]:

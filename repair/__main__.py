@@ -1,5 +1,5 @@
 """`python -m repair` is the `repair` command."""
 
-from repair.cli import main
+from repair.cli.main import main
 
 raise SystemExit(main())

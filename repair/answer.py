@@ -14,13 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from repair.chunker import Unit
-from repair.inline import (
+from repair.formats.inline import (
     PLACEHOLDER,
     invented_markup,
     normalize_placeholders,
     placeholder_problem,
 )
-from repair.segment import BlockKind
+from repair.formats.text import BlockKind
 
 _TAG = re.compile(r"^[ \t]*\[\[(P\d+(?:\.\d+)?)(?:\|[a-z]+)?\]\][ \t]*", re.MULTILINE)
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")

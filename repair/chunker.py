@@ -13,8 +13,8 @@ import math
 import re
 from dataclasses import dataclass
 
-from repair.inline import plain
-from repair.segment import BlockKind, Document, segment, sentence_spans
+from repair.formats.inline import plain
+from repair.formats.text import BlockKind, Document, segment, sentence_spans
 
 
 @dataclass(frozen=True, slots=True)

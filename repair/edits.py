@@ -16,9 +16,9 @@ from collections.abc import Collection, Iterator, Sequence
 from difflib import SequenceMatcher
 
 from repair.errors import InputError
-from repair.formats import Format, check
-from repair.models import Edit, ParagraphResult, RepairResult
-from repair.validator import ValidationReport
+from repair.formats import Format
+from repair.results import Edit, ParagraphResult, RepairResult, ValidationReport
+from repair.validation import check
 
 # Every character falls in exactly one branch, so joining the tokens gives the text back.
 _TOKEN = re.compile(r"\s+|\w+(?:['’]\w+)*|[^\w\s]")

@@ -29,9 +29,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from repair import prompts
 from repair.errors import InputError, ModelCallError, ModelOutputError
-from repair.llm import ChatReply, ChatRequest
-from repair.models import Glossary, GlossaryEntry
-from repair.names import find_names, fold, is_demonym_pair, same_name, tokens
+from repair.facts.names import find_names, fold, is_demonym_pair, same_name, tokens
+from repair.llm.protocol import ChatReply, ChatRequest
+from repair.results import Glossary, GlossaryEntry
 
 
 @dataclass(slots=True)

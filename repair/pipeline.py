@@ -15,8 +15,6 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-import openai
-
 from repair import formats, prompts
 from repair.aio import run_sync
 from repair.answer import ParsedAnswer, Problem, parse_answer
@@ -25,6 +23,8 @@ from repair.config import RepairConfig
 from repair.edits import compute_edits
 from repair.errors import InputError, ModelCallError, ModelOutputError
 from repair.formats import Format
+from repair.formats.inline import plain
+from repair.formats.text import Paragraph
 from repair.glossary import (
     NameCluster,
     build_glossary,
@@ -33,9 +33,8 @@ from repair.glossary import (
     spellings,
     with_pins,
 )
-from repair.inline import plain
-from repair.llm import ChatModel, ChatReply, ChatRequest, OpenAIChat
-from repair.models import (
+from repair.llm import ChatModel, ChatReply, ChatRequest, ClientArg, open_model
+from repair.results import (
     CallRecord,
     Glossary,
     ParagraphResult,
@@ -44,8 +43,7 @@ from repair.models import (
     Timings,
     Usage,
 )
-from repair.segment import Paragraph
-from repair.validator import validate_paragraph
+from repair.validation import check, validate_paragraph
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +93,7 @@ async def arepair_article(
     text: str,
     config: RepairConfig | None = None,
     *,
-    client: ChatModel | openai.AsyncOpenAI | None = None,
+    client: ClientArg = None,
     on_progress: ProgressCallback | None = None,
     fmt: Format | str | None = None,
 ) -> RepairResult:
@@ -111,7 +109,7 @@ async def arepair_article(
     document = formats.parse(text, article_format)
     article_plan = plan(document, config.chunk_chars, config.context_chars)
     local_plan_s = time.perf_counter() - started
-    model, owned = _model_for(config, client)
+    model, owned = open_model(config, client)
     run = _Run(
         config,
         model,
@@ -160,7 +158,7 @@ def repair_article(
     text: str,
     config: RepairConfig | None = None,
     *,
-    client: ChatModel | openai.AsyncOpenAI | None = None,
+    client: ClientArg = None,
     on_progress: ProgressCallback | None = None,
     fmt: Format | str | None = None,
 ) -> RepairResult:
@@ -188,16 +186,6 @@ def check_article(text: str) -> None:
         raise InputError(
             "the article contains NUL bytes: it looks like a binary file", reason="binary"
         )
-
-
-def _model_for(
-    config: RepairConfig, client: ChatModel | openai.AsyncOpenAI | None
-) -> tuple[ChatModel, bool]:
-    if client is None:
-        return OpenAIChat(config), True
-    if isinstance(client, openai.AsyncOpenAI):
-        return OpenAIChat(config, client=client), True
-    return client, False
 
 
 # --- one chunk ------------------------------------------------------------------------
@@ -424,7 +412,7 @@ def _stitch(
     return RepairResult(
         text=text,
         format=run.format.value,
-        report=formats.check(source, text, run.format, glossary=run.glossary.mapping()),
+        report=check(source, text, run.format, glossary=run.glossary.mapping()),
         paragraphs=paragraphs,
         usage=run.usage,
         model=run.config.model,

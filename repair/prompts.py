@@ -16,9 +16,9 @@ from typing import Literal
 
 from repair.chunker import Chunk
 from repair.errors import ConfigurationError
-from repair.models import Glossary
+from repair.formats.text import BlockKind
 from repair.resources import data_dir
-from repair.segment import BlockKind
+from repair.results import Glossary
 
 Style = Literal["minimal", "fluent"]
 

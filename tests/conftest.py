@@ -11,9 +11,9 @@ import pytest
 from pydantic import SecretStr
 
 from repair.config import RepairConfig
-from repair.fake import FakeServer
+from repair.formats.text import segment
 from repair.resources import data_dir
-from repair.segment import segment
+from repair.testing.fake import FakeServer
 
 TEST_KEY = "sk-test-DO-NOT-LEAK-0123456789abcdef"
 

@@ -4,7 +4,7 @@ import pytest
 
 from repair.answer import parse_answer, plausible_length
 from repair.chunker import Unit
-from repair.segment import BlockKind
+from repair.formats.text import BlockKind
 
 UNITS = [
     Unit("P1", "P1", BlockKind.PARAGRAPH, "The first paragraph of the garbled text.", "\n\n"),

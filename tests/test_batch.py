@@ -21,12 +21,12 @@ from typing import Any
 import pytest
 
 from repair import batch
-from repair.archive import count_articles, decode, read_archive, unsafe_id
 from repair.batch import BatchOptions, ManifestEntry, Progress
-from repair.batch_cli import ProgressPrinter, progress_line, progress_mode
+from repair.batch.archive import count_articles, decode, read_archive, unsafe_id
 from repair.cli import main
-from repair.fake import FakeServer, Logged
+from repair.cli.batch import ProgressPrinter, progress_line, progress_mode
 from repair.llm import ChatReply, ChatRequest, OpenAIChat
+from repair.testing.fake import FakeServer, Logged
 
 from .conftest import TEST_KEY, config_for, small_article
 
@@ -92,10 +92,12 @@ def test_folder_archive_mirrors_the_tree_and_writes_a_manifest(
     assert [e["source"] for e in entries] == ["a.txt", "world/b.md", "world/2024/c.txt"]
     for entry in entries:
         assert entry["status"] == "repaired" and entry["output"] == entry["source"]
-        assert entry["calls"] >= 1 and entry["tokens"]["prompt"] > 0 and entry["attempts"] == 1
+        assert (
+            entry["calls"] >= 1 and entry["usage"]["prompt_tokens"] > 0 and entry["attempts"] == 1
+        )
         assert entry["validation"]["ok"] and entry["duration_s"] > 0
     assert summary.requests == requests(server)
-    assert summary.tokens.prompt == sum(e["tokens"]["prompt"] for e in entries)
+    assert summary.usage.prompt_tokens == sum(e["usage"]["prompt_tokens"] for e in entries)
     assert_no_key_anywhere(out)
 
 
@@ -529,7 +531,10 @@ def test_dry_run_counts_the_work_and_makes_no_request(
     summary = batch.run(src, out, config_for(server))
     # With no faults and no re-asks, the estimate is the fake server's own count.
     assert estimate.calls == summary.requests
-    assert abs(estimate.tokens.prompt - summary.billed.prompt) <= 0.05 * summary.billed.prompt
+    assert (
+        abs(estimate.usage.prompt_tokens - summary.billed.prompt_tokens)
+        <= 0.05 * summary.billed.prompt_tokens
+    )
     assert main([*argv, "--dry-run"]) == 0
     assert "3 done before" in capsys.readouterr()[0]
 

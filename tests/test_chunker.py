@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from repair.chunker import plan
-from repair.segment import BlockKind
+from repair.formats.text import BlockKind
 
 from .conftest import golden_pair
 from .test_segment import awkward_text

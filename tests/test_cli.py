@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from repair.cli import main
-from repair.fake import FakeServer
+from repair.testing.fake import FakeServer
 
 from .conftest import TEST_KEY, golden_pair, small_article
 

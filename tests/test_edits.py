@@ -18,10 +18,10 @@ from repair.edits import (
     tokenize,
 )
 from repair.errors import InputError
-from repair.fake import FakeServer
-from repair.models import ParagraphResult, RepairResult, Timings, Usage
+from repair.formats.text import segment
 from repair.pipeline import repair_article
-from repair.segment import segment
+from repair.results import ParagraphResult, RepairResult, Timings, Usage
+from repair.testing.fake import FakeServer
 
 from .conftest import golden_pair
 

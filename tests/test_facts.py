@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from repair.facts import (
+from repair.facts.ledger import (
     extract_facts,
     find_dates,
     find_negations,
@@ -14,7 +14,7 @@ from repair.facts import (
     negation_count,
     read_paragraph,
 )
-from repair.names import find_names, fold, same_name
+from repair.facts.names import find_names, fold, same_name
 
 from .conftest import NEWS_WORDS
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from repair import ModelCallError, RepairResult, repair_article
-from repair.fake import FakeServer
+from repair.testing.fake import FakeServer
 
 from .conftest import TEST_KEY, config_for, small_article
 

@@ -8,7 +8,7 @@ import pytest
 
 from repair import repair_article
 from repair.cli import main
-from repair.fake import FakeServer
+from repair.testing.fake import FakeServer
 
 from .conftest import config_for, small_article
 

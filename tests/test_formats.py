@@ -16,13 +16,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from repair.formats import Format, check, detect, parse
-from repair.html_doc import escape as html_escape
-from repair.inline import PLACEHOLDER, placeholder_problem, plain, rewrap
-from repair.markdown_doc import escape as markdown_escape
-from repair.markdown_doc import same_markup
-from repair.segment import BlockKind, Document
-from repair.structure import html_skeleton, markdown_skeleton, structure_problems
+from repair.formats import Format, detect, parse
+from repair.formats.html import escape as html_escape
+from repair.formats.inline import PLACEHOLDER, placeholder_problem, plain, rewrap
+from repair.formats.markdown import escape as markdown_escape
+from repair.formats.markdown import same_markup
+from repair.formats.text import BlockKind, Document
+from repair.validation import check
+from repair.validation.markup import html_skeleton, markdown_skeleton, structure_problems
 
 T = TypeVar("T")
 

@@ -11,10 +11,10 @@ import pytest
 
 from repair import ChatReply, ChatRequest, Usage, arepair_article, repair_article
 from repair.errors import InputError, ModelOutputError
-from repair.fake import FakeServer
+from repair.formats.text import segment
 from repair.glossary import check_answer, find_clusters, load_glossary_file, with_pins
-from repair.models import Glossary, GlossaryEntry
-from repair.segment import segment
+from repair.results import Glossary, GlossaryEntry
+from repair.testing.fake import FakeServer
 
 from .conftest import config_for, golden_pair
 

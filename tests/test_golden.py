@@ -10,9 +10,11 @@ import math
 
 import pytest
 
-from repair.facts import Fact, FactLedger, extract_facts
-from repair.formats import Format, check, parse, words
-from repair.golden import (
+from repair.facts.ledger import Fact, FactLedger, extract_facts
+from repair.facts.names import same_name, tokens
+from repair.formats import Format, parse, words
+from repair.results import ValidationReport
+from repair.testing.golden import (
     GoldenCase,
     GoldenCaseError,
     GoldenFact,
@@ -20,8 +22,7 @@ from repair.golden import (
     apply_mutation,
     load_cases,
 )
-from repair.names import same_name, tokens
-from repair.validator import ValidationReport
+from repair.validation import check
 
 CASES = load_cases()
 COMPLETE = [c for c in CASES if c.reference is not None]

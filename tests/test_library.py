@@ -13,7 +13,7 @@ from pydantic import SecretStr
 import repair
 from repair import ChatReply, ChatRequest, RepairConfig, Usage, arepair_article, repair_article
 from repair.errors import ConfigurationError, InputError, ModelCallError
-from repair.fake import FakeServer
+from repair.testing.fake import FakeServer
 
 from .conftest import TEST_KEY, config_for, small_article
 

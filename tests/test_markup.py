@@ -16,11 +16,12 @@ import pytest
 from repair import RepairResult, repair_article
 from repair.cli import main
 from repair.edits import apply_and_validate, edits_of
-from repair.fake import FakeServer
-from repair.formats import Format, check, parse
-from repair.golden import GoldenCase, load_cases
-from repair.inline import plain
-from repair.structure import html_skeleton, markdown_skeleton
+from repair.formats import Format, parse
+from repair.formats.inline import plain
+from repair.testing.fake import FakeServer
+from repair.testing.golden import GoldenCase, load_cases
+from repair.validation import check
+from repair.validation.markup import html_skeleton, markdown_skeleton
 
 from .conftest import TEST_KEY, config_for
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from repair.numbers import NumberMention, find_numbers, parse_number_words, unmatched
+from repair.facts.numbers import NumberMention, find_numbers, parse_number_words, unmatched
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ import pytest
 from repair import prompts
 from repair.chunker import plan
 from repair.errors import ConfigurationError
-from repair.models import Glossary, GlossaryEntry
+from repair.results import Glossary, GlossaryEntry
 
 from .conftest import golden_pair
 

@@ -9,7 +9,7 @@ import asyncio
 
 import pytest
 
-from repair.ratelimit import RateGate, parse_duration, read_headers
+from repair.llm.pacing import RateGate, parse_duration, read_headers
 
 
 class Clock:

@@ -15,21 +15,13 @@ import pytest
 
 from repair.cli import main
 from repair.edits import edits_of
-from repair.fake import FakeServer
-from repair.models import CallRecord, RepairResult
-from repair.report import (
-    IndexRow,
-    cost_usd,
-    fact_ledger,
-    page,
-    price_for,
-    render_html,
-    render_index,
-    render_markdown,
-    safe_href,
-)
-from repair.report_md import md
-from repair.validator import validate
+from repair.pricing import cost_usd, price_for
+from repair.report import render_html, render_markdown
+from repair.report.markdown import md
+from repair.report.view import fact_ledger, page
+from repair.results import CallRecord, RepairResult
+from repair.testing.fake import FakeServer
+from repair.validation import validate
 
 from .conftest import small_article
 from .test_edits import demo_result, make_result
@@ -206,49 +198,6 @@ def test_markdown_report_puts_flagged_first_and_marks_edits(hostile: RepairResul
 # --- the index ------------------------------------------------------------------------
 
 
-def test_index_rows_come_from_results(hostile: RepairResult, seed: RepairResult) -> None:
-    row = IndexRow.from_result("hostile.txt", hostile, href="hostile.html")
-    assert (row.status, row.kept_original, row.edits) == ("flagged", 1, 3)
-    assert row.findings == 2  # the reason it kept the original, and the finding
-    ok = IndexRow.from_result("seed.txt", seed, href="seed.html")
-    assert (ok.status, ok.findings, ok.cost_usd) == ("ok", 0, 0.0)
-
-
-def test_index_is_sorted_by_status_escaped_and_totalled() -> None:
-    rows = [
-        IndexRow(name="a-ok.txt", href="a-ok.html", status="ok", prompt_tokens=10, cost_usd=0.5),
-        IndexRow(name="<b>z</b>.txt", href="javascript:alert(1)", status="flagged", findings=2),
-        IndexRow(name="m.txt", status="failed", error="<i>timeout</i>"),
-    ]
-    out = render_index(rows)
-    names = re.findall(r"<tr><td>(?:<a href=\"[^\"]*\">)?([^<]+)", out)
-    assert names == ["m.txt", "&lt;b&gt;z&lt;/b&gt;.txt", "a-ok.txt"]
-    assert "javascript:" not in out and "<i>" not in out
-    assert '<a href="a-ok.html">a-ok.txt</a>' in out
-    assert "<th>3 article(s)</th><td>2 not ok</td>" in out
-    assert "$0.5000 + 2 unknown" in out
-    script = re.search(r"<script>(.*?)</script>", out, re.DOTALL)
-    assert script is not None
-    digest = base64.b64encode(hashlib.sha256(script.group(1).encode()).digest()).decode()
-    assert f"script-src &#x27;sha256-{digest}&#x27;" in out
-
-
-@pytest.mark.parametrize(
-    ("href", "safe"),
-    [
-        ("a/report.html", "a/report.html"),
-        ("my article.html", "my%20article.html"),
-        ("javascript:alert(1)", None),
-        ("https://evil.example/x", None),
-        ("//evil.example/x", None),
-        ("/etc/passwd", None),
-        ("a\\b.html", None),
-    ],
-)
-def test_index_links_stay_inside_the_batch_folder(href: str, safe: str | None) -> None:
-    assert safe_href(href) == safe
-
-
 # --- the command line -----------------------------------------------------------------
 
 
@@ -380,16 +329,6 @@ def test_the_policy_blocks_a_script_that_got_into_the_page(tmp_path: Path) -> No
     target = tmp_path / "leak.html"
     target.write_text(page("kept", f"<p>x</p><script>{PWNED}</script>"), encoding="utf-8")
     assert _title(_browse(target, tmp_path / "profile", "--dump-dom")) == "kept"
-
-
-@needs_chromium
-def test_the_index_sorting_script_is_allowed_to_run(tmp_path: Path) -> None:
-    target = tmp_path / "index.html"
-    rows = [IndexRow(name="a.txt", href="a.html", status="ok")]
-    target.write_text(render_index(rows), encoding="utf-8")
-    dom = _browse(target, tmp_path / "profile", "--dump-dom")
-    assert '<html lang="en" class="js">' in dom
-    assert '<th data-sort="text"><button type="button">article</button></th>' in dom
 
 
 def test_json_round_trip_keeps_the_report_identical(hostile: RepairResult) -> None:

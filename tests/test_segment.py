@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from repair.segment import BlockKind, segment, split_sentences
+from repair.formats.text import BlockKind, segment, split_sentences
 
 from .conftest import golden_pair
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from repair.batch.store import STORE_NAME, CachedChat, ResponseCache, Store, cache_key
 from repair.errors import ConfigurationError, ModelCallError
 from repair.llm import ChatReply, ChatRequest
-from repair.models import Usage
-from repair.store import STORE_NAME, CachedChat, ResponseCache, Store, cache_key
+from repair.results import Usage
 
 REQUEST = ChatRequest(
     messages=[{"role": "system", "content": "rules"}, {"role": "user", "content": "[[P1]] text"}],

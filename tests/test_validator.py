@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from repair.errors import FactError
-from repair.validator import ValidationReport, validate, validate_paragraph
+from repair.results import ValidationReport
+from repair.validation import validate, validate_paragraph
 
 from .conftest import NEWS_WORDS
 

@@ -1,0 +1,112 @@
+"""`repair batch --dry-run`: count the articles, chunks, calls, tokens and cost of a batch,
+calling nothing. Importable from `repair.batch` as well.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from repair import prompts
+from repair.batch.archive import Article, Problem, is_jsonl, read_archive
+from repair.batch.models import (
+    BatchOptions,
+    Estimate,
+    article_format,
+    check_paths,
+    fingerprint,
+    settings_fingerprint,
+)
+from repair.batch.store import Store
+from repair.chunker import plan
+from repair.config import RepairConfig
+from repair.formats import Format, parse, words
+from repair.glossary import deterministic, find_clusters, relevant, request_messages
+from repair.llm.tokens import estimate_tokens
+from repair.pricing import cost_of
+
+# OpenAI caches a prompt prefix of at least this many tokens; a shorter one is never cached.
+CACHEABLE_PREFIX_TOKENS = 1024
+
+
+def estimate(
+    src: str | Path,
+    out: str | Path,
+    config: RepairConfig | None = None,
+    *,
+    options: BatchOptions | None = None,
+) -> Estimate:
+    """Count the articles, chunks, calls, tokens and cost of a batch, calling nothing."""
+    config = config or RepairConfig.from_env()
+    options = options or BatchOptions()
+    src, out = Path(src), Path(out)
+    check_paths(src, out)
+    result = Estimate(src=str(src), model=config.model)
+    settings = settings_fingerprint(config, prompts.template_version(config.style))
+    reasons: Counter[str] = Counter()
+    ids: set[str] = set()  # a dry run writes no store: it holds the ids (bytes each)
+    systems: set[str] = set()
+    previous = Store.peek(out)
+    try:
+        for article in read_archive(
+            src, max_chars=options.max_chars, encoding=options.encoding, exclude=out
+        ):
+            result.articles += 1
+            problem = article.problem
+            if problem is None and is_jsonl(src) and article.id is not None:
+                if article.id in ids:
+                    problem = Problem("duplicate-id", "duplicate id")
+                ids.add(article.id)
+            if problem is not None or article.text is None:
+                result.skipped += 1
+                reasons[problem.reason if problem else "empty"] += 1
+                continue
+            if previous is not None and _finished(previous, article, settings, options):
+                result.done_before += 1
+                continue
+            result.to_repair += 1
+            fmt = Format(article_format(article, options))
+            _estimate_article(article.text, fmt, config, result, systems)
+    finally:
+        if previous is not None:
+            previous.close()
+    result.reasons = dict(reasons.most_common())
+    result.cost_usd = cost_of([(config.model, result.usage)], options.prices)
+    return result
+
+
+def _finished(store: Store, article: Article, settings: str, options: BatchOptions) -> bool:
+    before = store.previous(article.origin)
+    if before is None or not before.entry or article.text is None:
+        return False
+    redo = options.retry_failed and before.status in ("failed", "flagged")
+    return before.fingerprint == fingerprint(settings, article, options) and not redo
+
+
+def _estimate_article(
+    text: str, fmt: Format, config: RepairConfig, into: Estimate, systems: set[str]
+) -> None:
+    """The requests the pipeline would send for `text` on a first try, as the fake counts them."""
+    document = parse(text, fmt)
+    article_plan = plan(document, config.chunk_chars, config.context_chars)
+    clusters = find_clusters(words(document)) if config.glossary_pass else []
+    requests: list[tuple[list[dict[str, str]], int]] = []
+    if clusters:
+        requests.append((request_messages(clusters), 16 + 20 * len(clusters)))
+    stand_in = deterministic(clusters)  # the model's glossary is about as long
+    for chunk in article_plan.chunks:
+        passage = "\n".join(u.text for u in chunk.units)
+        messages = prompts.messages(chunk, config.style, glossary=relevant(stand_in, passage))
+        # A repair is about as long as its passage, plus the paragraph tags.
+        requests.append((messages, estimate_tokens(passage) + 4 * len(chunk.units)))
+    into.chunks += len(article_plan.chunks)
+    for messages, completion in requests:
+        into.calls += 1
+        into.usage.calls += 1
+        into.usage.prompt_tokens += sum(estimate_tokens(m["content"]) + 4 for m in messages)
+        into.usage.completion_tokens += completion
+        system = messages[0]["content"]
+        size = estimate_tokens(system)
+        if system in systems and size >= CACHEABLE_PREFIX_TOKENS:
+            into.usage.cached_tokens += size
+        systems.add(system)

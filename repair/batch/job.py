@@ -1,0 +1,518 @@
+"""An archive in; repaired articles and a manifest out. Resumable, paced, and never stopped
+by one bad article.
+
+    summary = repair.batch.run("archive/", "out/", config)     # or: await arun(...)
+
+SRC is a folder of .txt, .md or .html files (the output mirrors its tree, each file in its
+own format) or a JSONL file of `{"id": ..., "text": ...}` objects, with "html" or
+"markdown" in place of "text" for those formats (the output is one JSONL file with every
+field carried through, plus `repaired_text` (or `_html`, `_markdown`) and `repair_status`).
+DIR also gets `manifest.jsonl`, one `ManifestEntry` per article in archive order, and the
+job's store (store.py).
+
+- One limit on requests in flight across all articles and their chunks, a shared pace
+  (requests and tokens per minute) and a shared pause on 429 (ratelimit.py).
+- Resumable: finished articles are skipped on a rerun, answered requests come from the
+  store; outputs are written by rename and state is committed after, so a `kill -9` leaves
+  no partial file and at worst redoes the articles that were in flight.
+- A bad article (empty, binary, undecodable, oversize, duplicate or unsafe id) is
+  `skipped` with its reason, a model failure makes it `failed`; the job goes on. Only a
+  configuration error (401/403/404, no endpoint) stops the job, before more work is wasted.
+- Memory does not grow with the archive: it is streamed, at most `in_flight` articles are
+  held, and the manifest is written from the store, never held.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from repair import prompts
+from repair.aio import run_sync
+from repair.batch.archive import Article, Problem, count_articles, is_jsonl, read_archive
+from repair.batch.models import (
+    STATUSES,
+    ArticleStatus,
+    BatchOptions,
+    BatchSummary,
+    FlaggedParagraph,
+    ManifestEntry,
+    Progress,
+    ProgressCallback,
+    Validation,
+    article_format,
+    check_paths,
+    settings_fingerprint,
+)
+from repair.batch.models import fingerprint as article_fingerprint
+from repair.batch.store import CachedChat, ResponseCache, Store
+from repair.config import RepairConfig
+from repair.errors import InputError, ModelCallError, RepairError
+from repair.files import TEMP_SUFFIX, write_atomically
+from repair.llm import ChatModel, ChatReply, ChatRequest, open_model
+from repair.llm.pacing import RateGate
+from repair.pipeline import arepair_article
+from repair.pricing import cost_of, price_for
+from repair.results import CallRecord, RepairResult, Usage
+
+log = logging.getLogger(__name__)
+
+MANIFEST_NAME = "manifest.jsonl"
+# Statuses that mean the settings are wrong, not the article: stop the job.
+FATAL_STATUS = frozenset({401, 403, 404})
+# How the pipeline words a paragraph left unrepaired because its request failed.
+MODEL_CALL_FAILED = "model call failed"
+
+
+# --- controlling a running job --------------------------------------------------------
+
+
+class BatchControl:
+    """Stop a running job from outside (a signal handler, a web app)."""
+
+    def __init__(self) -> None:
+        self.stopping = False
+        self.abandoning = False
+        self._workers: set[asyncio.Task[None]] = set()
+
+    def stop(self) -> None:
+        """Start no new article; the ones in flight finish."""
+        self.stopping = True
+
+    def abandon(self) -> None:
+        """Stop now: articles in flight are dropped unfinished (the next run redoes them)."""
+        self.stopping = self.abandoning = True
+        for task in list(self._workers):
+            task.cancel()
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._workers)
+
+    def _track(self, task: asyncio.Task[None]) -> None:
+        self._workers.add(task)
+        task.add_done_callback(self._workers.discard)
+
+
+# --- the library entry points ---------------------------------------------------------
+
+
+async def arun(
+    src: str | Path,
+    out: str | Path,
+    config: RepairConfig | None = None,
+    *,
+    options: BatchOptions | None = None,
+    client: Any = None,
+    on_progress: ProgressCallback | None = None,
+    control: BatchControl | None = None,
+) -> BatchSummary:
+    """Repair every article of `src` into `out`. `client`: a `ChatModel` or AsyncOpenAI."""
+    config = config or RepairConfig.from_env()
+    options = options or BatchOptions()
+    src, out = Path(src), Path(out)
+    check_paths(src, out)
+    if client is None:
+        config.endpoint()  # no endpoint configured: say so before touching anything
+    store = Store.open(out)
+    try:
+        gate = RateGate(options.requests_per_minute, options.tokens_per_minute)
+        model, owned = open_model(config, client, gate)
+        try:
+            job = _Job(src, out, config, options, model, store, gate, control, on_progress)
+            return await job.run()
+        finally:
+            if owned:
+                await model.aclose()
+    finally:
+        store.close()
+
+
+def run(
+    src: str | Path,
+    out: str | Path,
+    config: RepairConfig | None = None,
+    *,
+    options: BatchOptions | None = None,
+    client: Any = None,
+    on_progress: ProgressCallback | None = None,
+    control: BatchControl | None = None,
+) -> BatchSummary:
+    """Synchronous `arun`, for scripts; works under a running loop too (in a thread)."""
+    return run_sync(
+        arun(
+            src,
+            out,
+            config,
+            options=options,
+            client=client,
+            on_progress=on_progress,
+            control=control,
+        )
+    )
+
+
+def output_jsonl(src: Path, out: Path) -> Path:
+    """Where the output JSONL of a JSONL archive goes: its own name, inside DIR."""
+    name = src.name if src.name != MANIFEST_NAME else f"repaired-{src.name}"
+    return out / name
+
+
+# --- the job --------------------------------------------------------------------------
+
+
+class _Limited:
+    """One limit on requests in flight, shared by every article and chunk of the job."""
+
+    def __init__(self, inner: ChatModel, limit: int) -> None:
+        self._inner = inner
+        self._slots = asyncio.Semaphore(limit)
+
+    async def complete(self, request: ChatRequest) -> ChatReply:
+        async with self._slots:
+            return await self._inner.complete(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+@dataclass(slots=True)
+class _Work:
+    article: Article
+    text: str
+    fingerprint: str
+    read_cache: bool
+
+
+class _Job:
+    def __init__(
+        self,
+        src: Path,
+        out: Path,
+        config: RepairConfig,
+        options: BatchOptions,
+        model: ChatModel,
+        store: Store,
+        gate: RateGate,
+        control: BatchControl | None,
+        on_progress: ProgressCallback | None,
+    ) -> None:
+        self.src, self.out, self.config, self.options = src, out, config, options
+        self.store, self.gate = store, gate
+        self.control = control or BatchControl()
+        self.on_progress = on_progress
+        self.jsonl = is_jsonl(src)
+        self.cache = ResponseCache(store, prompts.template_version(config.style))
+        self.model = _Limited(model, config.concurrency)
+        self.settings = settings_fingerprint(config, self.cache.template_version)
+        self.in_flight = options.in_flight or 2 * config.concurrency
+        self.started = time.perf_counter()
+        self.run_id = 0
+        self.total = 0
+        self.met = self.done = self.reused = 0
+        self.statuses: Counter[str] = Counter()
+        self.reasons: Counter[str] = Counter()
+        self.usage = Usage()
+        self.cost: float | None = 0.0
+        self.unpriced: set[str] = set()
+        self.live: Any = None
+
+    async def run(self) -> BatchSummary:
+        self.run_id = self.store.begin_run()
+        _remove_stray_temp_files(self.out)
+        self.total = count_articles(self.src, exclude=self.out)
+        # This run's entries as they finish, for `tail -f`; rewritten in archive order at
+        # the end from the store (and by the next run, if this one is killed).
+        self.live = (self.out / MANIFEST_NAME).open("w", encoding="utf-8")
+        outcome = "abandoned"
+        try:
+            await self._pump()
+            outcome = "stopped" if self.control.stopping else "complete"
+        except* ModelCallError as fatal:
+            raise fatal.exceptions[0] from None
+        finally:
+            self.live.close()
+            self._write_outputs(complete=outcome == "complete")
+            self.store.end_run(self.run_id, outcome)
+        return self._summary(interrupted=outcome != "complete")
+
+    async def _pump(self) -> None:
+        slots = asyncio.Semaphore(self.in_flight)
+        ticker = asyncio.create_task(self._tick())
+        reading = read_archive(
+            self.src,
+            max_chars=self.options.max_chars,
+            encoding=self.options.encoding,
+            exclude=self.out,
+        )
+        try:
+            with contextlib.closing(reading) as articles:
+                async with asyncio.TaskGroup() as group:
+                    while not self.control.stopping:
+                        await slots.acquire()  # before reading: at most `in_flight` held
+                        article = next(articles, None)
+                        work = None if article is None else self._admit(article)
+                        if work is None:
+                            slots.release()
+                            if article is None:
+                                break
+                            continue
+                        self.control._track(group.create_task(self._repair(work, slots)))
+        finally:
+            ticker.cancel()
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            self._progress()
+
+    def _progress(self) -> None:
+        if self.on_progress is not None:
+            self.on_progress(
+                Progress(
+                    total=self.total,
+                    met=self.met,
+                    done=self.done,
+                    reused=self.reused,
+                    statuses=self.statuses,
+                    in_flight=self.control.in_flight,
+                    tokens=self.usage.total_tokens,
+                    cost_usd=self.cost,
+                    elapsed_s=time.perf_counter() - self.started,
+                )
+            )
+
+    # --- one article ------------------------------------------------------------------
+
+    def _admit(self, article: Article) -> _Work | None:
+        """Record a bad or already finished article at once; return the rest as work."""
+        self.met += 1
+        previous = self.store.meet(article.origin, article.id, article.seq, self.run_id)
+        problem = article.problem
+        if problem is None and self.jsonl and article.id is not None:
+            first = self.store.first_with_id(article.id, article.origin, self.run_id)
+            if first is not None:
+                problem = Problem("duplicate-id", f"the id {article.id!r} is taken by {first}")
+        if problem is not None or article.text is None:
+            problem = problem or Problem("empty", "no text")
+            self._finish(article, self._problem_entry(article, problem), None)
+            return None
+        fingerprint = article_fingerprint(self.settings, article, self.options)
+        if previous is not None and previous.entry and previous.fingerprint == fingerprint:
+            redo = self.options.retry_failed and previous.status in ("failed", "flagged")
+            if not redo and not self._output_missing(article, previous.status):
+                self._count(ManifestEntry.model_validate_json(previous.entry), reused=True)
+                self._live(previous.entry)
+                return None
+        # A flagged article's stored answers would only flag it again: ask afresh.
+        fresh = self.options.retry_failed and previous is not None and previous.status == "flagged"
+        return _Work(article, article.text, fingerprint, read_cache=not fresh)
+
+    def _output_missing(self, article: Article, status: str | None) -> bool:
+        """A finished article whose file was deleted since: redo it (from the store)."""
+        written = status in ("repaired", "flagged")
+        return written and not self.jsonl and not (self.out / article.origin).is_file()
+
+    async def _repair(self, work: _Work, slots: asyncio.Semaphore) -> None:
+        article = work.article
+        try:
+            started = time.perf_counter()
+            attempts = self.store.start(article.origin)
+            chat = CachedChat(self.cache, self.model, read=work.read_cache)
+            result: RepairResult | None = None
+            try:
+                result = await arepair_article(
+                    work.text, self.config, client=chat, fmt=article_format(article, self.options)
+                )
+                entry = self._result_entry(article, result, chat.hits)
+            except ModelCallError as exc:
+                if exc.context.get("status") in FATAL_STATUS:
+                    raise
+                entry = self._problem_entry(article, Problem("model-call", exc.message), "failed")
+            except InputError as exc:
+                reason = str(exc.context.get("reason", "input"))
+                entry = self._problem_entry(article, Problem(reason, exc.message))
+            except RepairError as exc:
+                entry = self._problem_entry(article, Problem("error", exc.message), "failed")
+            except Exception as exc:  # a bug must not stop the other articles
+                log.exception("article %s", article.origin)
+                problem = Problem("internal-error", f"{type(exc).__name__}: {exc}")
+                entry = self._problem_entry(article, problem, "failed")
+            entry.attempts = attempts
+            entry.duration_s = round(time.perf_counter() - started, 3)
+            self._finish(article, entry, result, work.fingerprint)
+        finally:
+            slots.release()
+
+    def _finish(
+        self,
+        article: Article,
+        entry: ManifestEntry,
+        result: RepairResult | None,
+        fingerprint: str | None = None,
+    ) -> None:
+        """Output first, then state: a crash between the two redoes the article, no harm."""
+        text = (
+            result.text if result is not None and entry.status in ("repaired", "flagged") else None
+        )
+        output_line = None
+        if self.jsonl:
+            output_line = _output_line(article, entry, text)
+        else:
+            target = self.out / article.origin
+            if text is not None:
+                write_atomically(target, text)
+                entry.output = article.origin
+            else:
+                target.unlink(missing_ok=True)  # an earlier run's output no longer holds
+        line = entry.model_dump_json()
+        self.store.finish(
+            article.origin,
+            entry.status,
+            line,
+            fingerprint=fingerprint if entry.status != "skipped" else None,
+            output=output_line,
+        )
+        self._count(entry, reused=False)
+        self._live(line)
+
+    def _result_entry(self, article: Article, result: RepairResult, hits: int) -> ManifestEntry:
+        flagged = [FlaggedParagraph(id=p.id, reason=p.reason) for p in result.flagged]
+        findings = [issue.message for issue in result.report.issues] if result.report else []
+        failed = [
+            p.reason for p in result.flagged if (p.reason or "").startswith(MODEL_CALL_FAILED)
+        ]
+        status: ArticleStatus
+        if failed:
+            status, reason, error = "failed", "model-call", failed[0]
+        elif flagged:
+            status, reason, error = "flagged", "kept-original", flagged[0].reason
+        elif findings:
+            status, reason, error = "flagged", "findings", findings[0]
+        else:
+            status, reason, error = "repaired", None, None
+        return ManifestEntry(
+            id=article.id,
+            source=article.origin,
+            status=status,
+            reason=reason,
+            error=error,
+            encoding=article.encoding,
+            notes=article.notes,
+            chunks=result.chunks,
+            paragraphs=dict(Counter(p.status for p in result.paragraphs)),
+            validation=Validation(ok=result.ok, flagged=flagged, findings=findings),
+            calls=len(result.calls),
+            cache_hits=hits,
+            retries=sum(max(c.attempts - 1, 0) for c in result.calls),
+            usage=result.usage,
+            cost_usd=self._cost(result.calls),
+        )
+
+    def _cost(self, calls: list[CallRecord]) -> float | None:
+        models = {c.model for c in calls}
+        self.unpriced.update(m for m in models if price_for(m, self.options.prices) is None)
+        return cost_of([(c.model, c.usage()) for c in calls], self.options.prices)
+
+    def _problem_entry(
+        self, article: Article, problem: Problem, status: ArticleStatus = "skipped"
+    ) -> ManifestEntry:
+        return ManifestEntry(
+            id=article.id,
+            source=article.origin,
+            status=status,
+            reason=problem.reason,
+            error=problem.message,
+            encoding=article.encoding,
+            notes=article.notes,
+            validation=Validation(ok=status != "failed"),
+        )
+
+    def _count(self, entry: ManifestEntry, *, reused: bool) -> None:
+        self.done += 1
+        self.reused += reused
+        self.statuses[entry.status] += 1
+        if entry.status in ("failed", "skipped") and entry.reason:
+            self.reasons[entry.reason] += 1
+        self.usage.add(entry.usage)
+        if entry.usage.total_tokens and entry.cost_usd is None:
+            self.cost = None
+            if reused:  # which model lacked a price was not kept: most likely the main one
+                self.unpriced.add(self.config.model)
+        elif self.cost is not None and entry.cost_usd is not None:
+            self.cost += entry.cost_usd
+        if not reused:
+            self._progress()
+
+    def _live(self, line: str) -> None:
+        self.live.write(line + "\n")
+        self.live.flush()
+
+    # --- the end ----------------------------------------------------------------------
+
+    def _write_outputs(self, *, complete: bool) -> None:
+        write_atomically(self.out / MANIFEST_NAME, self.store.entries(self.run_id))
+        # A partial output JSONL would pass for the whole archive: only whole runs write it.
+        if self.jsonl and complete:
+            target = output_jsonl(self.src, self.out)
+            write_atomically(target, self.store.outputs(self.run_id))
+
+    def _summary(self, *, interrupted: bool) -> BatchSummary:
+        stats = self.cache.stats
+        billed = Usage()
+        for usage in stats.billed.values():
+            billed.add(usage)
+        billing = list(stats.billed.items())
+        unpriced = {m for m, _ in billing if price_for(m, self.options.prices) is None}
+        return BatchSummary(
+            src=str(self.src),
+            out=str(self.out),
+            manifest=str(self.out / MANIFEST_NAME),
+            output=str(output_jsonl(self.src, self.out))
+            if self.jsonl and not interrupted
+            else None,
+            total=self.total,
+            articles=self.met,
+            statuses={s: self.statuses.get(s, 0) for s in STATUSES},
+            reasons=dict(self.reasons.most_common()),
+            reused=self.reused,
+            unfinished=self.store.unfinished(self.run_id),
+            usage=self.usage,
+            cost_usd=self.cost,
+            requests=stats.sent,
+            cache_hits=stats.hits,
+            billed=billed,
+            billed_cost_usd=cost_of(billing, self.options.prices),
+            unpriced=sorted(unpriced | self.unpriced),
+            rate_limit_pauses=self.gate.pauses,
+            paused_s=round(self.gate.paused_s, 3),
+            duration_s=round(time.perf_counter() - self.started, 3),
+            interrupted=interrupted,
+        )
+
+
+def _output_line(article: Article, entry: ManifestEntry, text: str | None) -> str:
+    """The output JSONL line: every field of the input object, the repair added."""
+    fields: dict[str, Any] = dict(article.fields) if article.fields else {"id": article.id}
+    if article.fields is None:
+        fields["repair_source"] = article.origin
+    fields[f"repaired_{article.body_field}"] = text
+    fields["repair_status"] = entry.status
+    fields["repair_reason"] = entry.reason
+    return json.dumps(fields, ensure_ascii=False)
+
+
+def _remove_stray_temp_files(out: Path) -> None:
+    """A `kill -9` during a write leaves a `.NAME.XXXX.tmp` file: remove them."""
+    for folder, _, files in os.walk(out):
+        for name in files:
+            if name.startswith(".") and name.endswith(TEMP_SUFFIX):
+                Path(folder, name).unlink(missing_ok=True)

@@ -1,0 +1,218 @@
+"""The plain data of a batch: its options, manifest lines, summary, progress and estimate,
+and the few pure helpers that the job (batch.py) and the dry run (batch_estimate.py) share.
+
+Everything here is importable from `repair.batch` as well.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from repair.batch.archive import Article, is_jsonl
+from repair.config import RepairConfig
+from repair.errors import ConfigurationError, InputError
+from repair.pricing import Price
+from repair.results import Usage
+
+ArticleStatus = Literal["repaired", "flagged", "failed", "skipped"]
+STATUSES: tuple[ArticleStatus, ...] = ("repaired", "flagged", "failed", "skipped")
+
+
+# --- the shapes at the boundary -------------------------------------------------------
+
+
+class BatchOptions(BaseModel):
+    """What a batch needs beyond a `RepairConfig`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_chars: int = Field(2_000_000, ge=1, description="larger articles are skipped")
+    encoding: str | None = Field(None, description="force one encoding (default: detect)")
+    requests_per_minute: float | None = Field(None, gt=0)
+    tokens_per_minute: float | None = Field(None, gt=0)
+    in_flight: int | None = Field(
+        None, ge=1, description="articles held at once (default: twice the concurrency)"
+    )
+    retry_failed: bool = Field(False, description="redo failed and flagged articles too")
+    prices: dict[str, Price] = Field(
+        default_factory=dict, description="model -> price, over the built-in table"
+    )
+    format: Literal["auto", "text", "markdown", "html"] = Field(
+        "auto", description="every article in this format (auto: its suffix or JSONL field)"
+    )
+
+
+class FlaggedParagraph(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    reason: str | None
+
+
+class Validation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ok: bool = True
+    flagged: list[FlaggedParagraph] = Field(default_factory=list)
+    findings: list[str] = Field(default_factory=list, description="whole-article fact check")
+
+
+class ManifestEntry(BaseModel):
+    """One article's line in manifest.jsonl."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | None
+    source: str = Field(description='path relative to SRC, or "line N" of the JSONL file')
+    status: ArticleStatus
+    reason: str | None = Field(None, description="short code: empty, binary, model-call, ...")
+    error: str | None = Field(None, description="the reason in words")
+    output: str | None = Field(None, description="the repaired file, relative to DIR")
+    encoding: str | None = None
+    notes: list[str] = Field(default_factory=list)
+    chunks: int = 0
+    paragraphs: dict[str, int] = Field(default_factory=dict)
+    validation: Validation = Field(default_factory=Validation)
+    calls: int = 0
+    cache_hits: int = Field(0, description="calls answered from the store, not the endpoint")
+    retries: int = Field(0, description="transport retries over all calls")
+    attempts: int = Field(0, description="runs that worked on this article")
+    usage: Usage = Field(default_factory=Usage)
+    cost_usd: float | None = None
+    duration_s: float = 0.0
+
+
+class BatchSummary(BaseModel):
+    """What a run did; `exit_code` is the command's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    src: str
+    out: str
+    manifest: str
+    output: str | None = Field(None, description="the output JSONL (JSONL input, whole runs)")
+    total: int = Field(0, description="articles in the archive")
+    articles: int = Field(0, description="articles this run met (all of them, unless stopped)")
+    statuses: dict[str, int] = Field(default_factory=dict)
+    reasons: dict[str, int] = Field(default_factory=dict, description="skipped and failed")
+    reused: int = Field(0, description="finished by an earlier run, not redone")
+    unfinished: int = Field(0, description="met but not finished (the run was stopped)")
+    usage: Usage = Field(default_factory=Usage, description="tokens of the articles met")
+    cost_usd: float | None = None
+    requests: int = Field(0, description="requests this run sent to the endpoint")
+    cache_hits: int = 0
+    billed: Usage = Field(default_factory=Usage, description="tokens this run sent")
+    billed_cost_usd: float | None = None
+    unpriced: list[str] = Field(default_factory=list, description="models with no price")
+    rate_limit_pauses: int = 0
+    paused_s: float = 0.0
+    duration_s: float = 0.0
+    interrupted: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        if self.interrupted:
+            return 130
+        bad = sum(self.statuses.get(s, 0) for s in ("flagged", "failed", "skipped"))
+        return 1 if bad else 0
+
+
+@dataclass(slots=True)
+class Progress:
+    """A snapshot for a progress display."""
+
+    total: int
+    met: int
+    done: int  # finished (any status), this run or before
+    reused: int
+    statuses: Counter[str]
+    in_flight: int
+    tokens: int
+    cost_usd: float | None
+    elapsed_s: float
+
+    @property
+    def rate(self) -> float:
+        """Articles finished per second in this run (those done before pass quickly too)."""
+        return self.done / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    @property
+    def eta_s(self) -> float | None:
+        return (self.total - self.done) / self.rate if self.rate > 0 else None
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+class Estimate(BaseModel):
+    """What `repair batch --dry-run` prints: the work and its cost, no request made."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    src: str
+    model: str
+    articles: int = 0
+    to_repair: int = 0
+    done_before: int = Field(0, description="finished in DIR by an earlier run")
+    skipped: int = 0
+    reasons: dict[str, int] = Field(default_factory=dict)
+    chunks: int = 0
+    calls: int = Field(0, description="first requests; re-asks after failed checks add more")
+    usage: Usage = Field(default_factory=Usage)
+    cost_usd: float | None = None
+
+
+# --- shared by the job and the estimate -----------------------------------------------
+
+
+def article_format(article: Article, options: BatchOptions) -> str:
+    """`--format` if given, else what the file's suffix or JSONL field says."""
+    return article.format.value if options.format == "auto" else options.format
+
+
+def fingerprint(settings: str, article: Article, options: BatchOptions) -> str:
+    """What a finished article's output depends on: a rerun redoes it when this changes."""
+    key = f"{settings}\0{article_format(article, options)}\0{article.text}"
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def check_paths(src: Path, out: Path) -> None:
+    """SRC must be readable, and DIR must not overwrite it."""
+    if not src.exists():
+        raise InputError(f"{src}: no such file or folder")
+    if src.is_file() and not is_jsonl(src):
+        raise InputError(f"{src}: SRC must be a folder of article files or a .jsonl file")
+    if out.exists() and not out.is_dir():
+        raise ConfigurationError(f"--out {out}: exists and is not a folder", setting="out")
+    if src.resolve().is_relative_to(out.resolve()):
+        # Outputs and the store would land among the articles, or overwrite them.
+        raise ConfigurationError(
+            f"--out {out} holds SRC {src}; choose a folder outside it", setting="out"
+        )
+
+
+def settings_fingerprint(config: RepairConfig, template_version: str) -> str:
+    """What makes a finished article's repair still valid: the settings that shape it."""
+    shaping = config.model_dump(
+        include={
+            "model",
+            "fallback_model",
+            "style",
+            "temperature",
+            "chunk_chars",
+            "context_chars",
+            "max_reasks",
+            "glossary",
+            "glossary_pass",
+        }
+    )
+    shaping["template"] = template_version
+    return json.dumps(shaping, sort_keys=True)

@@ -1,0 +1,317 @@
+"""`repair batch`: parse, call `repair.batch`, draw progress, print the summary, exit.
+
+Ctrl-C once: no new article starts, the ones in flight finish, the manifest is written and
+the next run resumes; twice: the articles in flight are abandoned (redone next time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+import time
+from collections.abc import Coroutine, Mapping
+from typing import Any, TextIO
+
+from repair import batch as batch_job
+from repair.batch import BatchControl, BatchOptions, BatchSummary, Estimate, Progress
+from repair.cli.common import config_from, model_options
+from repair.errors import ConfigurationError
+from repair.pricing import Price, money
+
+BATCH_EXAMPLES = """\
+examples:
+  # every .txt, .md and .html file under archive/, repaired into fixed/ (same tree, same
+  # format: HTML and Markdown keep every tag, link and attribute) + fixed/manifest.jsonl
+  repair batch archive/ --out fixed/
+
+  # a JSONL archive, one {"id": ..., "text": ..., ...} per line (or "html" / "markdown"
+  # instead of "text"); other fields carried through, the repair in "repaired_<field>"
+  repair batch articles.jsonl --out fixed/ --model gpt-4o-mini --concurrency 16
+
+  # what it will cost, without calling anything
+  repair batch archive/ --out fixed/ --dry-run
+
+  # stay under the account's limits; price a model the built-in table does not know
+  repair batch archive/ --out fixed/ --rpm 500 --tpm 200000 --price my-model=0.5,1.5
+
+  # after a crash or Ctrl-C: the same command resumes; then redo what failed or was flagged
+  repair batch archive/ --out fixed/
+  repair batch archive/ --out fixed/ --retry-failed
+
+A rerun skips finished articles and answers every request it has already made from
+DIR/.repair-batch.sqlite, so it neither pays twice nor writes anything twice.
+Each file's encoding is detected (UTF-8, else Windows-1252 or Windows-1251; mojibake is
+undone); --encoding NAME forces one for every file. Outputs are UTF-8.
+Statuses in the manifest: repaired, flagged (some paragraphs kept their original text),
+failed (the model could not be reached; --retry-failed redoes it), skipped (empty, binary,
+undecodable, oversize, duplicate or unsafe id; the reason is given).
+exit status: 0 every article repaired, 1 some flagged, failed or skipped, 2 bad usage or
+configuration (no endpoint, a rejected key: the job stops at once), 130 interrupted.
+"""
+
+
+def register(commands: argparse._SubParsersAction[Any]) -> None:
+    """Add `batch` to the `repair` command line."""
+    batch = commands.add_parser(
+        "batch",
+        help="repair an archive (a folder or a JSONL file), resumably",
+        description="Repair every article of an archive; resumable, paced, with a manifest.",
+        epilog=BATCH_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    batch.add_argument(
+        "src", metavar="SRC", help="a folder of .txt/.md/.html files, or a .jsonl file"
+    )
+    batch.add_argument("--out", required=True, metavar="DIR", help="where outputs go")
+    batch.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="count articles, calls, tokens and cost; call nothing",
+    )
+    batch.add_argument(
+        "--retry-failed", action="store_true", help="redo failed and flagged articles as well"
+    )
+    batch.add_argument("--rpm", type=float, help="at most this many requests per minute")
+    batch.add_argument("--tpm", type=float, help="at most this many tokens per minute")
+    batch.add_argument(
+        "--in-flight", type=int, help="articles held at once (default: twice --concurrency)"
+    )
+    batch.add_argument(
+        "--price",
+        action="append",
+        default=[],
+        metavar="MODEL=IN,OUT[,CACHED]",
+        help="US dollars per million tokens (input, output, cached input); repeatable",
+    )
+    batch.add_argument(
+        "--progress",
+        choices=["auto", "bar", "log", "none"],
+        default="auto",
+        help="a live line on a terminal, log lines elsewhere (auto), or none",
+    )
+    batch.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    model_options(batch)
+    batch.set_defaults(run=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    encoding = args.encoding.lower().replace("_", "-")
+    options = BatchOptions(
+        max_chars=args.max_chars,
+        # UTF-8, the shared default, means "detect" here: archives mix encodings.
+        encoding=None if encoding in ("utf-8", "utf8", "auto") else args.encoding,
+        requests_per_minute=args.rpm,
+        tokens_per_minute=args.tpm,
+        in_flight=args.in_flight,
+        retry_failed=args.retry_failed,
+        prices=parse_prices(args.price),
+        format=args.format,
+    )
+    config = config_from(args)
+    if args.dry_run:
+        found = batch_job.estimate(args.src, args.out, config, options=options)
+        print(found.model_dump_json(indent=2) if args.json else dry_run_table(found))
+        return 0
+    config.endpoint()  # no endpoint: exit 2 before anything is read or written
+    control = BatchControl()
+    mode = progress_mode(args.progress, sys.stderr, os.environ)
+    printer = ProgressPrinter(sys.stderr, mode)
+    job = batch_job.arun(
+        args.src, args.out, config, options=options, on_progress=printer, control=control
+    )
+    try:
+        summary = asyncio.run(_with_signals(job, control))
+    finally:
+        printer.close()
+    if args.json:
+        print(summary.model_dump_json(indent=2))
+    print(summary_table(summary), file=sys.stderr)
+    return summary.exit_code
+
+
+async def _with_signals(
+    job: Coroutine[Any, Any, BatchSummary], control: BatchControl
+) -> BatchSummary:
+    loop = asyncio.get_running_loop()
+    presses = 0
+
+    def interrupted() -> None:
+        nonlocal presses
+        presses += 1
+        if presses == 1:
+            control.stop()
+            print(
+                f"\nrepair batch: stopping; finishing {control.in_flight} article(s) in flight "
+                "(Ctrl-C again to abandon them)",
+                file=sys.stderr,
+            )
+        else:
+            control.abandon()
+            print("\nrepair batch: abandoning the articles in flight", file=sys.stderr)
+
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        # Not on Windows: there Ctrl-C is a KeyboardInterrupt, and cli exits 130.
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, interrupted)
+            installed.append(sig)
+    try:
+        return await job
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+
+def parse_prices(specs: list[str]) -> dict[str, Price]:
+    """`MODEL=IN,OUT[,CACHED]` (US dollars per million tokens) -> prices by model."""
+    prices: dict[str, Price] = {}
+    for spec in specs:
+        model, _, numbers = spec.partition("=")
+        try:
+            values = [float(v) for v in numbers.split(",")]
+            if not model.strip() or len(values) not in (2, 3) or min(values) < 0:
+                raise ValueError
+        except ValueError:
+            raise ConfigurationError(
+                f"--price {spec!r}: expected MODEL=IN,OUT or MODEL=IN,OUT,CACHED, "
+                "in US dollars per million tokens (e.g. gpt-4o-mini=0.15,0.6,0.075)",
+                setting="price",
+            ) from None
+        cached = values[2] if len(values) == 3 else values[0]  # unknown: no discount
+        prices[model.strip()] = Price(input=values[0], output=values[1], cached_input=cached)
+    return prices
+
+
+# --- progress -------------------------------------------------------------------------
+
+
+def progress_mode(choice: str, stream: TextIO, env: Mapping[str, str]) -> str:
+    """A live line only on a terminal outside CI; plain log lines in pipes and CI."""
+    if choice != "auto":
+        return choice
+    return "bar" if stream.isatty() and not env.get("CI") else "log"
+
+
+class ProgressPrinter:
+    """Called with each `Progress`: redraws one line (bar), or logs every 5 s or 5% (log)."""
+
+    def __init__(self, stream: TextIO, mode: str, *, every_s: float = 5.0) -> None:
+        self.stream, self.mode, self.every_s = stream, mode, every_s
+        self._last = 0.0
+        self._last_share = -1.0
+        self._drawn = False
+
+    def __call__(self, progress: Progress) -> None:
+        now = time.monotonic()
+        if self.mode == "bar":
+            if now - self._last >= 0.1 or progress.done == progress.total:
+                self._last = now
+                self.stream.write("\r\x1b[K" + progress_line(progress))
+                self.stream.flush()
+                self._drawn = True
+        elif self.mode == "log":
+            share = progress.done / progress.total if progress.total else 1.0
+            if now - self._last >= self.every_s or share >= self._last_share + 0.05:
+                self._last, self._last_share = now, share
+                print(progress_line(progress), file=self.stream, flush=True)
+
+    def close(self) -> None:
+        if self._drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def progress_line(p: Progress) -> str:
+    share = p.done / p.total if p.total else 1.0
+    counts = " · ".join(f"{p.statuses.get(s, 0):,} {s}" for s in _STATUSES)
+    eta = p.eta_s
+    cost = "cost ?" if p.cost_usd is None else money(p.cost_usd)
+    before = f" ({p.reused:,} done before)" if p.reused else ""
+    return (
+        f"repair batch: {p.done:,}/{p.total:,} ({share:.0%}){before} · {counts} · "
+        f"{p.in_flight} in progress · {p.rate * 60:,.1f}/min · "
+        f"ETA {'?' if eta is None else duration(eta)} · {count(p.tokens)} tokens · {cost}"
+    )
+
+
+_STATUSES = ("repaired", "flagged", "failed", "skipped")
+
+
+# --- tables ---------------------------------------------------------------------------
+
+
+def summary_table(s: BatchSummary) -> str:
+    earlier = f", {s.reused:,} finished by an earlier run" if s.reused else ""
+    done = sum(s.statuses.values())
+    if s.interrupted:
+        head = f"repair batch: stopped after {done:,} of {s.total:,} article(s)"
+    else:
+        head = f"repair batch: done: {done:,} article(s)"
+    lines = [f"{head} in {duration(s.duration_s)}{earlier}"]
+    for status in _STATUSES:
+        lines.append(f"  {status:<10} {s.statuses.get(status, 0):>8,}")
+    if s.interrupted:
+        lines.append(f"  {'left':<10} {s.total - done:>8,}   rerun the same command to resume")
+    if s.reasons:
+        reasons = " · ".join(f"{reason} {n:,}" for reason, n in s.reasons.items())
+        lines.append(f"  reasons    {reasons}")
+    t = s.usage
+    lines.append(
+        f"  tokens     {t.prompt_tokens:,} prompt ({t.cached_tokens:,} cached) + "
+        f"{t.completion_tokens:,} completion"
+        f" · cost {_cost(s.cost_usd, s.unpriced)}"
+    )
+    lines.append(
+        f"  this run   {s.requests:,} request(s) sent, {s.cache_hits:,} answered from the store"
+        f" · {s.billed.total_tokens:,} tokens billed, {_cost(s.billed_cost_usd, s.unpriced)}"
+    )
+    if s.rate_limit_pauses:
+        lines.append(
+            f"  paced      {s.rate_limit_pauses} rate-limit pause(s), {s.paused_s:.1f}s in all"
+        )
+    lines.append(f"  manifest   {s.manifest}")
+    if s.output:
+        lines.append(f"  output     {s.output}")
+    return "\n".join(lines)
+
+
+def dry_run_table(e: Estimate) -> str:
+    skipped = ", ".join(f"{reason} {n:,}" for reason, n in e.reasons.items())
+    lines = [
+        f"repair batch --dry-run: {e.src} with {e.model} (no request made)",
+        f"  articles       {e.articles:>12,}   {e.to_repair:,} to repair, "
+        f"{e.done_before:,} done before, {e.skipped:,} skipped{': ' + skipped if skipped else ''}",
+        f"  chunks         {e.chunks:>12,}",
+        f"  calls          {e.calls:>12,}   first requests; re-asks after failed checks add more",
+        f"  prompt tokens  {e.usage.prompt_tokens:>12,}   {e.usage.cached_tokens:,} of them cached",
+        f"  output tokens  {e.usage.completion_tokens:>12,}",
+        f"  cost           {_cost(e.cost_usd, [e.model] if e.cost_usd is None else []):>12}",
+    ]
+    return "\n".join(lines)
+
+
+def _cost(value: float | None, unpriced: list[str]) -> str:
+    if value is not None:
+        return money(value)
+    missing = ", ".join(unpriced) or "a model"
+    return f"unknown (no price for {missing}: pass --price MODEL=IN,OUT)"
+
+
+def count(n: int) -> str:
+    for size, suffix in ((1_000_000_000, "G"), (1_000_000, "M"), (1_000, "k")):
+        if n >= size:
+            return f"{n / size:.1f}{suffix}"
+    return str(n)
+
+
+def duration(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"

@@ -1,0 +1,193 @@
+"""What the commands share: exit codes, the model options and the settings they make,
+reading an article, writing results, and the summary and progress lines on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from repair.config import RepairConfig
+from repair.errors import InputError
+from repair.files import write_atomically
+from repair.formats import FORMAT_CHOICES
+from repair.glossary import load_glossary_file
+from repair.report import render_html, render_markdown
+from repair.results import RepairResult
+
+EXIT_OK, EXIT_FLAGGED, EXIT_USAGE = 0, 1, 2
+DEFAULT_MAX_CHARS = 2_000_000
+
+
+def model_options(command: argparse.ArgumentParser) -> None:
+    group = command.add_argument_group("model")
+    group.add_argument("--model", help="model name (env REPAIR_MODEL, default gpt-4o-mini)")
+    group.add_argument(
+        "--base-url", help="endpoint, e.g. http://localhost:11434/v1 (env OPENAI_BASE_URL)"
+    )
+    group.add_argument(
+        "--api-key-env",
+        default="OPENAI_API_KEY",
+        metavar="VAR",
+        help="environment variable holding the API key (default OPENAI_API_KEY)",
+    )
+    group.add_argument("--fallback-model", help="model to try once when the main one refuses")
+    group.add_argument(
+        "--style", choices=["minimal", "fluent"], help="minimal edits (default) or a freer rewrite"
+    )
+    group.add_argument("--concurrency", type=int, help="requests in flight at once (default 8)")
+    group.add_argument(
+        "--chunk-chars", type=int, help="article characters per request (default 3000)"
+    )
+    group.add_argument("--timeout", type=float, help="seconds to wait for one answer (default 120)")
+    group.add_argument(
+        "--max-attempts", type=int, help="transport attempts per request (default 5)"
+    )
+    group.add_argument(
+        "--glossary",
+        metavar="FILE",
+        help='pinned name spellings, JSON or YAML: {"Witkoff": ["Witcooff", "Vitcoof"]}',
+    )
+    group.add_argument(
+        "--no-glossary",
+        action="store_true",
+        help="skip the per-article call that picks one spelling per name",
+    )
+    group.add_argument(
+        "--encoding", default="utf-8", help="encoding of the input file (default utf-8)"
+    )
+    format_option(group)
+    group.add_argument(
+        "--max-chars",
+        type=int,
+        default=DEFAULT_MAX_CHARS,
+        help="refuse larger articles (default 2,000,000)",
+    )
+
+
+def format_option(group: argparse._ActionsContainer) -> None:
+    group.add_argument(
+        "--format",
+        choices=FORMAT_CHOICES,
+        default="auto",
+        help="text, markdown or html (default auto: from the file's suffix, else its content)",
+    )
+
+
+def config_from(args: argparse.Namespace) -> RepairConfig:
+    return RepairConfig.from_env(
+        model=args.model,
+        base_url=args.base_url,
+        api_key_env=args.api_key_env,
+        fallback_model=args.fallback_model,
+        style=args.style,
+        concurrency=args.concurrency,
+        chunk_chars=args.chunk_chars,
+        timeout=args.timeout,
+        max_attempts=args.max_attempts,
+        glossary=load_glossary_file(args.glossary) if args.glossary else None,
+        glossary_pass=False if args.no_glossary else None,
+    )
+
+
+def read_article(name: str, encoding: str = "utf-8", max_chars: int = DEFAULT_MAX_CHARS) -> str:
+    """The article's text, or an InputError that says what is wrong with the file."""
+    try:
+        data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{name}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{name}: is a directory (use 'repair batch' for folders)") from None
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read: {exc.strerror}") from None
+    if b"\x00" in data[:8192]:
+        raise InputError(f"{name}: looks like a binary file, not text")
+    try:
+        text = data.decode(
+            "utf-8-sig" if encoding.lower().replace("_", "-") == "utf-8" else encoding
+        )
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{name}: not valid {encoding} (byte {exc.start}); "
+            "pass --encoding, e.g. cp1251 or latin-1"
+        ) from None
+    except LookupError:
+        raise InputError(f"unknown encoding '{encoding}'") from None
+    if not text.strip():
+        raise InputError(f"{name}: the article is empty")
+    if len(text) > max_chars:
+        raise InputError(
+            f"{name}: {len(text):,} characters is over the limit of {max_chars:,} (--max-chars)"
+        )
+    return text
+
+
+def emit(result: RepairResult, args: argparse.Namespace) -> None:
+    if args.json:
+        print(result.model_dump_json(indent=2))
+    elif getattr(args, "output", None):
+        write_atomically(Path(args.output), result.text)
+    else:
+        _write_text(sys.stdout, result.text)
+    if getattr(args, "report", None):
+        write_report(result, Path(args.report))
+    print(summary(result), file=sys.stderr)
+    for paragraph in result.flagged:
+        print(f"  flagged {paragraph.id}: {paragraph.reason}", file=sys.stderr)
+    if result.report is not None:
+        for issue in result.report.issues:
+            print(
+                f"  finding {issue.paragraph or '-'} [{issue.kind}]: {issue.message}",
+                file=sys.stderr,
+            )
+
+
+def _write_text(stream: TextIO, text: str) -> None:
+    stream.write(text)
+    # Byte-exact into a pipe or file; on a terminal, leave the prompt on a line of its own.
+    if stream.isatty() and not text.endswith("\n"):
+        stream.write("\n")
+    stream.flush()
+
+
+def summary(result: RepairResult) -> str:
+    counts = {
+        s: sum(p.status == s for p in result.paragraphs)
+        for s in ("repaired", "unchanged", "kept-original")
+    }
+    usage = result.usage
+    return (
+        f"repair: {counts['repaired']} repaired, {counts['unchanged']} unchanged, "
+        f"{counts['kept-original']} kept original (flagged) · {result.chunks} chunk(s), "
+        f"{usage.calls} call(s), {usage.prompt_tokens:,}+{usage.completion_tokens:,} tokens "
+        f"· {result.timings.total_s:.2f}s"
+    )
+
+
+def progress_printer() -> ProgressPrinter | None:
+    return ProgressPrinter() if sys.stderr.isatty() else None
+
+
+class ProgressPrinter:
+    """A one-line counter on a terminal; silent in pipes and CI."""
+
+    def __call__(self, done: int, total: int) -> None:
+        end = "\n" if done == total else ""
+        print(f"\rrepairing: {done}/{total} chunks", end=end, file=sys.stderr, flush=True)
+
+
+def write_report(result: RepairResult, path: Path) -> None:
+    """The report of `result` into `path`: Markdown for .md/.markdown, HTML otherwise."""
+    write_atomically(path, render_report(result, report_format(str(path), None)))
+
+
+def render_report(result: RepairResult, fmt: str) -> str:
+    return render_markdown(result) if fmt == "md" else render_html(result)
+
+
+def report_format(output: str | None, chosen: str | None) -> str:
+    if chosen:
+        return chosen
+    return "md" if output and output.lower().endswith((".md", ".markdown")) else "html"

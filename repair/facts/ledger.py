@@ -1,0 +1,476 @@
+"""The fact ledger: what a text asserts that a repair must keep.
+
+`extract_facts` lists, with character offsets, the numbers, dates, names, quotes and
+negations of an article. The validator reads the same things one paragraph at a time
+through `read_paragraph`, which also keeps what it needs to align sentences (content
+words and their stems). Everything is deterministic and fast: regular expressions and
+a few word lists, no model.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import pairwise
+from typing import Any, Literal, NamedTuple
+
+from pydantic import BaseModel, ConfigDict
+
+from repair.errors import FactError
+from repair.facts.names import (
+    MONTHS,
+    STOPWORDS,
+    TITLES,
+    WEEKDAYS,
+    NameMention,
+    find_names,
+    fold,
+    tokens,
+)
+from repair.facts.numbers import NumberMention, find_numbers
+from repair.formats.text import segment, sentence_spans
+
+FactKind = Literal["number", "date", "entity", "quote", "negation"]
+
+
+class Fact(BaseModel):
+    """One fact and where it is: `start`/`end` are offsets into the text given."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: FactKind
+    text: str
+    start: int
+    end: int
+    paragraph: str | None = None
+    value: float | str | None = None  # a number's value, a date's normal form, a name's head
+    alternatives: tuple[float, ...] = ()  # other readings of an ambiguous number
+    unit: str | None = None
+    weak: bool = False  # "one", "first", "until": counted only in support of a strong fact
+    speaker: str | None = None  # for a quote, the name it is attributed to
+
+
+class FactLedger(BaseModel):
+    """All facts of a text, in order of position."""
+
+    model_config = ConfigDict(frozen=True)
+
+    facts: list[Fact]
+
+    def of(self, kind: FactKind) -> list[Fact]:
+        return [f for f in self.facts if f.kind == kind]
+
+
+# --- dates ------------------------------------------------------------------------------
+
+
+class DateMention(NamedTuple):
+    start: int
+    end: int
+    text: str
+    value: str  # "month:march", "weekday:sunday", "relative:last month"
+
+
+_MONTH_RE = "|".join(m.capitalize() for m in MONTHS)
+_ABBREVIATED_MONTHS = {m[:3]: m for m in MONTHS if m != "may"} | {"sept": "september"}
+_RELATIVE_FIRST = {
+    "last": "last", "this": "this", "next": "next", "past": "last", "coming": "next",
+    "previous": "last", "following": "next",
+}  # fmt: skip
+_RELATIVE_UNITS = frozenset(
+    "week month year weekend spring summer autumn fall winter morning afternoon evening "
+    "night decade century".split()
+)
+_RELATIVE_DAYS = {
+    "yesterday": "yesterday",
+    "today": "this day",
+    "tomorrow": "tomorrow",
+    "tonight": "this night",
+}
+_WEEKDAYS = frozenset(WEEKDAYS)
+_PERIOD_EDGE = frozenset({"first", "early", "final", "closing", "opening"})
+_PERIODS = frozenset({"days", "weeks", "months", "years", "hours"})
+# "May" and "March" are also ordinary words: mid-sentence capitals or a number beside them
+# make them months.
+_AMBIGUOUS_MONTHS = frozenset({"may", "march", "august"})
+
+
+_ABBREVIATION_END = re.compile(r"\.|\s?\d")
+_DATE_HINT = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun|last"
+    r"|first|early|final|closing|opening"
+    r"|this|next|past|coming|previous|following|yesterday|today|tomorrow|tonight)"
+)
+
+
+def find_dates(text: str) -> list[DateMention]:
+    """Months, weekdays and relative dates ("last month"), each with a normal form."""
+    out: list[DateMention] = []
+    if _DATE_HINT.search(text.lower()) is None:
+        return out
+    toks = tokens(text)
+    for i, t in enumerate(toks):
+        f = t.folded
+        if t.text[0].isupper() and (f in MONTHS or f in _ABBREVIATED_MONTHS):
+            if f in _ABBREVIATED_MONTHS and not _ABBREVIATION_END.match(text, t.end):
+                continue  # "Jan Verhoeven" is not January
+            name = _ABBREVIATED_MONTHS.get(f, f)
+            if name in _AMBIGUOUS_MONTHS and not _looks_like_month(text, t.start, t.end):
+                continue
+            out.append(DateMention(t.start, t.end, t.text, f"month:{name}"))
+        elif t.text[0].isupper() and (f in _WEEKDAYS or (f.endswith("s") and f[:-1] in _WEEKDAYS)):
+            out.append(DateMention(t.start, t.end, t.text, f"weekday:{f.removesuffix('s')}"))
+        elif f in _RELATIVE_DAYS:
+            out.append(DateMention(t.start, t.end, t.text, f"relative:{_RELATIVE_DAYS[f]}"))
+        elif f in _PERIOD_EDGE and i + 1 < len(toks) and toks[i + 1].folded in _PERIODS:
+            # "in the first weeks of his presidency", "the final days of the campaign"
+            nxt = toks[i + 1]
+            if text[t.end : nxt.start].isspace():
+                value = f"relative:{f} {nxt.folded}"
+                out.append(DateMention(t.start, nxt.end, text[t.start : nxt.end], value))
+        elif f in _RELATIVE_FIRST and i + 1 < len(toks) and toks[i + 1].folded in _RELATIVE_UNITS:
+            nxt = toks[i + 1]
+            if text[t.end : nxt.start].isspace():
+                value = f"relative:{_RELATIVE_FIRST[f]} {nxt.folded}"
+                out.append(DateMention(t.start, nxt.end, text[t.start : nxt.end], value))
+    return out
+
+
+_DIGIT_AFTER_MONTH = re.compile(r"\W{0,3}\d")
+_DIGIT_BEFORE_MONTH = re.compile(r"\d\.?\s*$")
+
+
+def _looks_like_month(text: str, start: int, end: int) -> bool:
+    """Whether a capitalised "May" or "March" is the month: beside a number, or mid-sentence."""
+    if _DIGIT_AFTER_MONTH.match(text, end) or _DIGIT_BEFORE_MONTH.search(
+        text, max(0, start - 4), start
+    ):
+        return True
+    before = text[max(0, start - 20) : start].rstrip()
+    return bool(before) and before[-1] not in '.!?“"‘'
+
+
+# --- quotes -----------------------------------------------------------------------------
+
+
+class QuoteMention(NamedTuple):
+    start: int  # of the quoted words, marks excluded
+    end: int
+    text: str
+    speaker: str | None  # folded head of the name it is attributed to
+
+
+_MARK = re.compile(r"[\"“”„«»‟]")
+_OPENERS = frozenset("“„«‟")
+_SPEECH = (
+    r"(?:said|says|told|tells|added|adds|asked|wrote|writes|explained|insisted|declared"
+    r"|warned|replied|stated)"
+)
+
+
+def find_quotes(text: str, names: list[NameMention]) -> list[QuoteMention]:
+    """Quoted passages, tolerant of the broken and unbalanced marks of garbled text.
+
+    Marks pair in order of appearance whatever their shape (garbled text closes with an
+    opening mark or a straight one); an opening curly mark while a quote is open closes
+    the open one; a quote still open at the end runs to the end of the text. A straight
+    mark glued between two letters is debris, not a quote.
+    """
+    marks = [
+        m.start()
+        for m in _MARK.finditer(text)
+        if not (
+            m.group() == '"' and _alnum_at(text, m.start() - 1) and _alnum_at(text, m.start() + 1)
+        )
+    ]
+    spans: list[tuple[int, int]] = []
+    open_at: int | None = None
+    for pos in marks:
+        if open_at is None:
+            open_at = pos
+        elif text[pos] in _OPENERS and text[open_at] in _OPENERS and _starts_word(text, pos):
+            spans.append((open_at + 1, pos))
+            open_at = pos
+        else:
+            spans.append((open_at + 1, pos))
+            open_at = None
+    if open_at is not None:
+        if not re.search(r"[^\W\d_]", text[open_at + 1 :]) and len(marks) > 1:
+            # A mark at the very end can only close: the garbled '…say,” We are tired. “'
+            spans.append((marks[-2] + 1, open_at))
+        else:
+            spans.append((open_at + 1, len(text)))
+    out: list[QuoteMention] = []
+    for a, b in spans:
+        while a < b and (text[a].isspace() or text[a] in "-–—"):
+            a += 1
+        while b > a and (text[b - 1].isspace() or text[b - 1] in "-–—"):
+            b -= 1
+        if re.search(r"[^\W\d_]", text[a:b]):
+            out.append(QuoteMention(a, b, text[a:b], _speaker(text, a, b, names)))
+    return out
+
+
+def _alnum_at(text: str, i: int) -> bool:
+    return 0 <= i < len(text) and text[i].isalnum()
+
+
+def _starts_word(text: str, pos: int) -> bool:
+    return pos + 1 < len(text) and not text[pos + 1].isspace()
+
+
+_TITLE_WORD = re.compile(r"[^\W\d_]+\.?")
+_SPEECH_AFTER = re.compile(rf"[\W_]*(?:{_SPEECH}[\W_]+(?:[\w’']+[\W_]+){{0,6}})?", re.IGNORECASE)
+_VERB_NEXT = re.compile(rf"\s+{_SPEECH}\b", re.IGNORECASE)
+_SPEECH_BEFORE = re.compile(rf"\s+{_SPEECH}\b[^\"“”«»]{{0,60}}", re.IGNORECASE)
+
+
+def _speaker(text: str, a: int, b: int, names: list[NameMention]) -> str | None:
+    """The name attached to a quote by a speech verb just after or just before it."""
+    following = [m for m in names if b <= m.start < b + 80]
+    if following:
+        m = following[0]
+        between = _TITLE_WORD.sub(
+            lambda w: "" if fold(w.group()) in TITLES else w.group(), text[b : m.start]
+        )
+        if _SPEECH_AFTER.fullmatch(between) and (
+            re.search(_SPEECH, between, re.IGNORECASE) or _VERB_NEXT.match(text, m.end)
+        ):
+            return m.head
+    preceding = [m for m in names if a - 80 <= m.start and m.end <= a]
+    if preceding:
+        m = preceding[-1]
+        if _SPEECH_BEFORE.fullmatch(text, m.end, max(m.end, a - 1)):
+            return m.head
+    return None
+
+
+# --- negation ---------------------------------------------------------------------------
+
+
+class NegationCue(NamedTuple):
+    start: int
+    end: int
+    text: str
+    group: Literal["not", "nword", "other", "weak"]
+
+
+_NOT = frozenset({"not", "cannot"})
+_NWORDS = frozenset("no nobody nothing none nowhere neither nor never".split())
+_WEAK = frozenset(
+    "until unless instead hardly barely rarely seldom lack lacks lacking lacked fail fails "
+    "failed failing failure refuse refuses refused refusing refusal decline declines "
+    "declined declining reluctant reluctance avoid avoids avoided avoiding deny denies "
+    "denied denying absent non".split()
+)
+# "un-" and "-less" words are lexical negatives ("unpaid", "pointless"), these are not.
+_NOT_UN = ("under", "union", "unit", "univ", "uniq", "until", "unanim", "unless", "uncle")
+_NOT_LESS = frozenset({"unless", "bless", "regardless", "nevertheless", "less"})
+_DIGIT_AFTER = re.compile(r"\.?\s*\d")
+
+
+_NEGATION_HINT = re.compile(
+    r"\b(?:no|not|nobody|nothing|none|nowhere|neither|nor|never|cannot|without|until|unless"
+    r"|instead|hardly|barely|rarely|seldom|absent|non|lack|fail|refus|declin|reluctan|avoid"
+    r"|den[iy]|un)|less\b|n[’']t\b"
+)
+
+
+def find_negations(text: str) -> list[NegationCue]:
+    out: list[NegationCue] = []
+    hints = [m.start() for m in _NEGATION_HINT.finditer(text.lower())]
+    if not hints:
+        return out
+    toks = tokens(text)
+    starts = [t.start for t in toks]
+    candidates = sorted({bisect_right(starts, h) - 1 for h in hints} - {-1})
+    for i in candidates:
+        t = toks[i]
+        w = t.text.lower()
+        if w in _NOT or w.endswith(("n’t", "n't")):
+            group: Literal["not", "nword", "other", "weak"] = "not"
+        elif w in _NWORDS:
+            if w == "no" and _DIGIT_AFTER.match(text, t.end):
+                continue  # "No 10 Downing Street"
+            nxt = toks[i + 1].text.lower() if i + 1 < len(toks) else ""
+            if w == "no" and nxt in ("one", "longer") and text[t.end : toks[i + 1].start].isspace():
+                out.append(
+                    NegationCue(t.start, toks[i + 1].end, text[t.start : toks[i + 1].end], "nword")
+                )
+                continue
+            group = "nword"
+        elif w == "without":
+            group = "other"
+        elif (
+            w in _WEAK
+            or (w.startswith("un") and len(w) >= 6 and not w.startswith(_NOT_UN))
+            or (w.endswith("less") and len(w) >= 7 and w not in _NOT_LESS)
+        ):
+            group = "weak"
+        else:
+            continue
+        out.append(NegationCue(t.start, t.end, t.text, group))
+    return out
+
+
+_CLAUSE_BREAK = re.compile(r"[,;:()\"“”«»]|\s[-–—]\s|[.!?](?:\s|$)")
+
+
+def negation_count(text: str, cues: list[NegationCue], start: int, end: int) -> tuple[int, int]:
+    """(strong, weak) negations of text[start:end].
+
+    Within one clause, n-words that come with a "not" are one negation ("Nobody is not
+    thrown overboard" in a Slavic round trip means "Nobody is being thrown overboard"),
+    while "without" and "not" stay two ("not without controversy").
+    """
+    profile = negation_profile(text, cues, start, end)
+    return sum(p[0] for p in profile), sum(p[1] for p in profile)
+
+
+def negation_profile(
+    text: str, cues: list[NegationCue], start: int, end: int
+) -> list[tuple[int, int]]:
+    """(strong, weak) negations of each clause of text[start:end], in order."""
+    inside = [c for c in cues if start <= c.start and c.end <= end]
+    if not inside:
+        return []
+    breaks = [start, *(m.start() for m in _CLAUSE_BREAK.finditer(text, start, end)), end]
+    out: list[tuple[int, int]] = []
+    for a, b in pairwise(breaks):
+        if not re.search(r"\w", text[a:b]):
+            continue
+        clause = [c for c in inside if a <= c.start < b]
+        nots = sum(c.group == "not" for c in clause)
+        nwords = sum(c.group == "nword" for c in clause)
+        strong = nots + sum(c.group == "other" for c in clause) + max(0, nwords - nots)
+        out.append((strong, sum(c.group == "weak" for c in clause)))
+    return out
+
+
+# --- words ------------------------------------------------------------------------------
+
+
+class Word(NamedTuple):
+    start: int
+    end: int
+    folded: str
+    stem: str
+    capitalised: bool
+
+
+_SUFFIXES = ("ings", "ing", "edly", "ied", "ies", "ed", "es", "s", "ly")
+
+
+@lru_cache(maxsize=16384)
+def stem(folded: str) -> str:
+    """A crude stem, enough to match "asking" with "ask" and "results" with "result"."""
+    for suffix in _SUFFIXES:
+        if folded.endswith(suffix) and len(folded) - len(suffix) >= 3:
+            folded = folded[: -len(suffix)]
+            break
+    if folded.endswith("e") and len(folded) > 3:
+        folded = folded[:-1]  # "lose" and "losing", "produce" and "produced"
+    return folded[:6]
+
+
+# --- one paragraph ----------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class ParagraphFacts:
+    text: str
+    sentences: list[tuple[int, int]]
+    numbers: list[NumberMention]
+    dates: list[DateMention]
+    names: list[NameMention]
+    quotes: list[QuoteMention]
+    negations: list[NegationCue]
+    words: list[Word] = field(default_factory=list)  # content words, outside numbers
+
+
+def read_paragraph(text: str, evidence: str = "") -> ParagraphFacts:
+    """Facts of one paragraph; `evidence` is the other side, to recognise names."""
+    numbers = _with_days(text, find_numbers(text))
+    dates = find_dates(text)
+    taken = [(n.start, n.end) for n in numbers]
+    # Units are not names: "7.3 mm Hg", "30 degrees Celsius".
+    names = [m for m in find_names(text, evidence) if not any(a <= m.start < b for a, b in taken)]
+    words = [
+        Word(t.start, t.end, t.folded, stem(t.folded), t.text[:1].isupper())
+        for t in tokens(text)
+        if t.folded not in STOPWORDS and not (taken and any(a <= t.start < b for a, b in taken))
+    ]
+    return ParagraphFacts(
+        text=text,
+        sentences=sentence_spans(text),
+        numbers=numbers,
+        dates=dates,
+        names=names,
+        quotes=find_quotes(text, names),
+        negations=find_negations(text),
+        words=words,
+    )
+
+
+_MONTH_BEFORE = re.compile(rf"\b(?:{_MONTH_RE})\s*$")
+_MONTH_NEAR = re.compile(rf"^\s*(?:of\s+)?(?:{_MONTH_RE})\b|\b(?:{_MONTH_RE})\s*,?\s*$")
+
+
+def _with_days(text: str, numbers: list[NumberMention]) -> list[NumberMention]:
+    """A number next to a month is a day of the month: "14 October", "October 14th"."""
+    out: list[NumberMention] = []
+    for n in numbers:
+        if n.kind in ("cardinal", "ordinal") and 1 <= n.value <= 31 and n.value == int(n.value):
+            after = text[n.end : n.end + 14]
+            before = text[max(0, n.start - 12) : n.start]
+            if _MONTH_NEAR.search(after) or _MONTH_BEFORE.search(before):
+                n = NumberMention(n.start, n.end, n.text, n.values, None, "day", n.weak)
+        out.append(n)
+    return out
+
+
+def extract_facts(text: str) -> FactLedger:
+    """The facts of an article, paragraph by paragraph, with offsets into `text`."""
+    if not isinstance(text, str):
+        raise FactError("extract_facts needs a string", got=type(text).__name__)
+    facts: list[Fact] = []
+    doc = segment(text)
+    offset = len(doc.prefix)
+    for p in doc.paragraphs:
+        facts.extend(_paragraph_facts(read_paragraph(p.text), p.id, offset))
+        offset += len(p.text) + len(p.tail)
+    facts.sort(key=lambda f: (f.start, f.kind))
+    return FactLedger(facts=facts)
+
+
+def _paragraph_facts(pf: ParagraphFacts, pid: str, offset: int) -> list[Fact]:
+    def fact(kind: FactKind, start: int, end: int, **more: Any) -> Fact:
+        return Fact(
+            kind=kind, text=pf.text[start:end], start=offset + start, end=offset + end,
+            paragraph=pid, **more,
+        )  # fmt: skip
+
+    out: list[Fact] = []
+    for n in pf.numbers:
+        kind: FactKind = "date" if n.kind in ("year", "decade", "day") else "number"
+        out.append(
+            fact(
+                kind,
+                n.start,
+                n.end,
+                value=n.value,
+                alternatives=n.values[1:],
+                unit=n.unit,
+                weak=n.weak,
+            )
+        )
+    out += [fact("date", d.start, d.end, value=d.value) for d in pf.dates]
+    out += [fact("entity", m.start, m.end, value=m.head) for m in pf.names]
+    out += [fact("quote", q.start, q.end, speaker=q.speaker) for q in pf.quotes]
+    out += [
+        fact("negation", c.start, c.end, value=c.group, weak=c.group == "weak")
+        for c in pf.negations
+    ]
+    return out

@@ -1,0 +1,300 @@
+"""The model client: the only module that imports `openai` (and `httpx2`).
+
+Both are imported when a client is made or an SDK error is read, never when this module
+is imported: `import repair`, `repair check` and `repair --help` must not pay the ~0.5 s
+the SDK takes to import.
+
+Retries live here and only here: transport failures (connection dropped, timeout, 408,
+409, 429, 5xx) are retried by tenacity with jittered exponential backoff that honours the
+server's Retry-After; the SDK's own retries are switched off (`max_retries=0`) so attempts
+never multiply. Content problems (a cut-off or unusable answer) are not retried here: the
+pipeline re-asks with feedback, in its own bounded loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_random_exponential,
+)
+
+from repair.config import RepairConfig
+from repair.errors import ConfigurationError, ModelCallError, ModelOutputError
+from repair.llm.pacing import GatedChat, RateGate
+from repair.llm.protocol import ChatModel, ChatReply, ChatRequest
+from repair.llm.tokens import token_reservation
+from repair.results import Usage
+
+if TYPE_CHECKING:
+    import httpx2
+    import openai
+
+# What a caller may hand the library as its client (see `open_model`).
+ClientArg: TypeAlias = "ChatModel | openai.AsyncOpenAI | None"
+
+log = logging.getLogger(__name__)
+
+RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
+_MAX_SERVER_WAIT = 60.0  # never sleep longer than this on a server's say-so
+
+
+def open_model(
+    config: RepairConfig, client: ClientArg = None, gate: RateGate | None = None
+) -> tuple[ChatModel, bool]:
+    """The one client factory: the model to call, and whether the caller must close it.
+
+    `client` is None (an `OpenAIChat` is built from `config`), any `ChatModel` (used as it
+    is, paced by `gate` when there is one), or an `openai.AsyncOpenAI` the caller built
+    (wrapped, its own retries switched off).
+    """
+    if client is None:
+        return OpenAIChat(config, gate=gate), True
+    if isinstance(client, ChatModel):
+        return (client if gate is None else GatedChat(client, gate)), False
+    if not hasattr(client, "with_options"):
+        raise ConfigurationError(
+            "client= takes an openai.AsyncOpenAI or an object with async complete() and aclose()",
+            client=type(client).__name__,
+        )
+    return OpenAIChat(config, client=client, gate=gate), True
+
+
+class OpenAIChat:
+    """`ChatModel` over any OpenAI-compatible endpoint (OpenAI, Azure v1, Ollama, vLLM...)."""
+
+    def __init__(
+        self,
+        config: RepairConfig,
+        *,
+        client: openai.AsyncOpenAI | None = None,
+        gate: RateGate | None = None,
+    ) -> None:
+        self._config = config
+        self._gate = gate  # shared by a batch's workers: one pace, one pause on 429
+        self._owned_http: httpx2.AsyncClient | None = None
+        if client is not None:
+            # The caller's client keeps its settings, but retrying is ours alone.
+            self._client = client.with_options(max_retries=0)
+            self._secret = ""
+            return
+        import httpx2
+        import openai
+
+        base_url, api_key = config.endpoint()
+        self._secret = api_key
+        self._owned_http = httpx2.AsyncClient(
+            timeout=httpx2.Timeout(config.timeout, connect=config.connect_timeout),
+            limits=httpx2.Limits(
+                max_connections=config.concurrency * 2,
+                max_keepalive_connections=config.concurrency,
+            ),
+        )
+        self._client = openai.AsyncOpenAI(
+            api_key=api_key,
+            base_url=base_url,
+            max_retries=0,
+            timeout=httpx2.Timeout(config.timeout, connect=config.connect_timeout),
+            http_client=self._owned_http,
+        )
+
+    async def aclose(self) -> None:
+        if self._owned_http is not None:
+            await self._owned_http.aclose()
+
+    async def complete(self, request: ChatRequest) -> ChatReply:
+        import openai
+
+        started = time.perf_counter()
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._config.max_attempts)
+            | stop_after_delay(self._config.max_retry_seconds),
+            wait=_wait_for_server,
+            retry=retry_if_exception(is_retryable),
+            before_sleep=_log_retry,
+            reraise=True,
+        )
+        attempts = 0
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    attempts = attempt.retry_state.attempt_number
+                    raw = await self._send(request)
+                    completion = raw.parse()
+        except openai.APIStatusError as exc:
+            raise self._status_error(exc, attempts) from None
+        except openai.APIConnectionError as exc:
+            kind = "timed out" if isinstance(exc, openai.APITimeoutError) else "could not connect"
+            raise ModelCallError(
+                f"the model endpoint {kind} after {attempts} attempt(s): {self._scrub(str(exc))}",
+                status=None,
+                attempts=attempts,
+                retryable=True,
+            ) from None
+        return _reply(completion, attempts, time.perf_counter() - started, dict(raw.headers))
+
+    async def _send(self, request: ChatRequest) -> Any:
+        """One attempt; with a gate, paced by it, and telling it of rate limits."""
+        import openai
+
+        create = self._client.chat.completions.with_raw_response.create
+        if self._gate is None:
+            return await create(**_create_args(request))
+        reserved = token_reservation(request)
+        await self._gate.acquire(reserved)
+        try:
+            raw = await create(**_create_args(request))
+        except openai.APIStatusError as exc:
+            self._gate.settle(reserved, 0, exc.response.headers)
+            if exc.status_code == 429:
+                self._gate.pause(retry_after(exc.response.headers))
+            raise
+        self._gate.settle(reserved, _tokens_used(raw), raw.headers)
+        return raw
+
+    def _status_error(self, exc: openai.APIStatusError, attempts: int) -> Exception:
+        status = exc.status_code
+        detail = self._scrub(_server_message(exc))
+        code = _error_code(exc)
+        if status == 400 and code == "content_filter":
+            # Azure rejects a filtered prompt with a 400: a content problem, not a bad call.
+            return ModelOutputError(
+                "the provider's content filter refused the text", reason="content-filter"
+            )
+        hint = {
+            400: "the endpoint rejected the request; check --model and that the server speaks "
+            "the OpenAI chat completions API",
+            401: f"the endpoint rejected the API key; check {self._config.api_key_env} "
+            "or --api-key-env",
+            403: "the API key is not allowed to use this model or endpoint",
+            404: "the endpoint or model was not found; check --base-url (it usually ends in /v1) "
+            "and --model",
+        }.get(status, "the model endpoint kept failing")
+        return ModelCallError(
+            f"{hint} (HTTP {status} after {attempts} attempt(s)): {detail}",
+            status=status,
+            attempts=attempts,
+            retryable=status in RETRYABLE_STATUS,
+        )
+
+    def _scrub(self, text: str) -> str:
+        """Never let the key reach a message, however the server echoes it."""
+        if self._secret and len(self._secret) >= 4:
+            text = text.replace(self._secret, "***")
+        return text
+
+
+def is_retryable(exc: BaseException) -> bool:
+    import openai
+
+    if isinstance(exc, openai.APIStatusError):
+        return exc.status_code in RETRYABLE_STATUS
+    return isinstance(exc, openai.APIConnectionError)
+
+
+def retry_after(headers: Any) -> float | None:
+    """Seconds the server asked us to wait, from retry-after-ms or Retry-After."""
+    if headers is None:
+        return None
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            seconds = float(value) * scale
+        except ValueError:
+            continue  # an HTTP date: rare from model APIs; fall back to our own backoff
+        if 0 <= seconds <= _MAX_SERVER_WAIT:
+            return seconds
+    return None
+
+
+_backoff = wait_random_exponential(multiplier=0.5, max=20)
+
+
+def _wait_for_server(state: RetryCallState) -> float:
+    import openai
+
+    exc = state.outcome.exception() if state.outcome else None
+    if isinstance(exc, openai.APIStatusError):
+        asked = retry_after(exc.response.headers)
+        if asked is not None:
+            return asked
+    return float(_backoff(state))
+
+
+def _log_retry(state: RetryCallState) -> None:
+    exc = state.outcome.exception() if state.outcome else None
+    wait = state.next_action.sleep if state.next_action else 0.0
+    log.info(
+        "attempt %d failed (%s); retrying in %.2fs",
+        state.attempt_number,
+        type(exc).__name__,
+        wait,
+    )
+
+
+def _tokens_used(raw: Any) -> int | None:
+    usage = getattr(raw.parse(), "usage", None)
+    return getattr(usage, "total_tokens", None) if usage is not None else None
+
+
+def _create_args(request: ChatRequest) -> dict[str, Any]:
+    args: dict[str, Any] = {
+        "model": request.model,
+        "messages": list(request.messages),
+        "temperature": request.temperature,
+    }
+    if request.max_tokens:
+        args["max_tokens"] = request.max_tokens
+    if request.response_format:
+        args["response_format"] = request.response_format
+    return args
+
+
+def _reply(completion: Any, attempts: int, waited: float, headers: dict[str, str]) -> ChatReply:
+    if not completion.choices:
+        raise ModelOutputError("the endpoint answered with no choices", reason="empty")
+    choice = completion.choices[0]
+    usage = Usage(calls=1)
+    if completion.usage is not None:
+        usage.prompt_tokens = completion.usage.prompt_tokens or 0
+        usage.completion_tokens = completion.usage.completion_tokens or 0
+        details = completion.usage.prompt_tokens_details
+        usage.cached_tokens = (details.cached_tokens or 0) if details else 0
+    return ChatReply(
+        content=choice.message.content,
+        finish_reason=choice.finish_reason or "stop",
+        model=completion.model or "",
+        usage=usage,
+        refusal=getattr(choice.message, "refusal", None),
+        attempts=attempts,
+        wait_s=waited,
+        headers={k.lower(): v for k, v in headers.items() if k.lower().startswith("x-ratelimit")},
+    )
+
+
+def _server_message(exc: openai.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, dict):
+        error = body.get("error", body)
+        if isinstance(error, dict) and error.get("message"):
+            return str(error["message"])[:300]
+    return exc.message[:300]
+
+
+def _error_code(exc: openai.APIStatusError) -> str | None:
+    body = exc.body
+    if isinstance(body, dict):
+        error = body.get("error", body)
+        if isinstance(error, dict):
+            code = error.get("code")
+            return str(code) if code else None
+    return None

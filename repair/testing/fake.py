@@ -1,0 +1,513 @@
+"""An OpenAI-compatible server on 127.0.0.1, for tests, benchmarks and the demo.
+
+It speaks `/v1/chat/completions` and `/v1/models` over real HTTP, reports usage, waits
+like a real endpoint (time to first token plus time per output token), and injects faults
+on demand: scripted per request, or at random at a given rate. It answers a repair request
+from the golden references when it knows a paragraph, and returns it unchanged otherwise.
+
+    python -m repair.fake --port 8000 --fault-rate 0.3 --ttft 0.4 --per-token 0.02
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import random
+import re
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from repair import formats
+from repair.formats.inline import PLACEHOLDER
+from repair.llm.tokens import estimate_tokens
+from repair.resources import data_dir
+
+# Every fault the server can play. Transport faults first, then bad answers.
+TRANSPORT_FAULTS = ("429", "500", "503", "drop", "slow")
+ANSWER_FAULTS = (
+    "length",
+    "missing-id",
+    "duplicate-id",
+    "commentary",
+    "empty",
+    "refusal",
+    "content-filter",
+    "echo",
+    "change-number",
+    "merge-entities",
+    "invent-entity",
+    "drop-placeholder",
+    "duplicate-placeholder",
+)
+STATUS_FAULTS = ("400", "401", "403", "404")
+FAULTS = TRANSPORT_FAULTS + ANSWER_FAULTS + STATUS_FAULTS
+
+_TAGGED = re.compile(r"^\[\[(P\d+(?:\.\d+)?)(?:\|[a-z]+)?\]\] ?(.*)$")
+_NUMBER = re.compile(r"\d+")
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.split())
+
+
+def golden_answers() -> dict[str, str]:
+    """Input paragraph (whitespace-normalised) -> reference paragraph, over every case.
+
+    HTML and Markdown cases answer as a model would: the text with its placeholders.
+    """
+    answers: dict[str, str] = {}
+    root = data_dir("golden")
+    for case in sorted(p for p in root.iterdir() if p.is_dir()):
+        inputs = sorted(case.glob("input.*"))
+        if not inputs or not (case / f"reference{inputs[0].suffix}").is_file():
+            continue
+        fmt = formats.detect("", inputs[0].name)
+        source = formats.parse(inputs[0].read_text(encoding="utf-8"), fmt).paragraphs
+        reference = (case / f"reference{inputs[0].suffix}").read_text(encoding="utf-8")
+        target = formats.parse(reference, fmt).paragraphs
+        if len(source) != len(target):
+            continue  # not paragraph-aligned: of no use for answering
+        for s, t in zip(source, target, strict=True):
+            answers.setdefault(_normal(s.text), t.text)
+    return answers
+
+
+def golden_entities() -> list[dict[str, Any]]:
+    """Every entity of every golden case's facts.json: canonical spelling, aliases, role."""
+    entities: list[dict[str, Any]] = []
+    for facts in sorted(data_dir("golden").glob("*/facts.json")):
+        entities.extend(json.loads(facts.read_text(encoding="utf-8")).get("entities", []))
+    return entities
+
+
+def _fold(text: str) -> str:
+    return "".join(c for c in text.casefold() if c.isalnum() or c == " ").strip()
+
+
+@dataclass
+class Logged:
+    """One request as the server saw it (never its headers: they carry the key)."""
+
+    number: int
+    path: str
+    model: str | None
+    fault: str | None
+    status: int
+    units: list[str] = field(default_factory=list)
+
+
+class FakeServer:
+    """Start with `with FakeServer() as server:`; point the client at `server.base_url`."""
+
+    def __init__(
+        self,
+        *,
+        port: int = 0,
+        ttft: float = 0.0,
+        per_token: float = 0.0,
+        fault_rate: float = 0.0,
+        fault_mix: Iterable[str] = ("429", "503", "drop"),
+        retry_after_ms: int = 50,
+        slow_seconds: float = 5.0,
+        seed: int = 0,
+        refuse_models: Iterable[str] = (),
+        answers: dict[str, str] | None = None,
+        log_path: str | None = None,
+    ) -> None:
+        self.ttft, self.per_token = ttft, per_token
+        self.fault_rate, self.fault_mix = fault_rate, tuple(fault_mix)
+        unknown = set(self.fault_mix) - set(FAULTS)
+        if unknown:
+            raise ValueError(f"unknown faults: {', '.join(sorted(unknown))}")
+        self.retry_after_ms, self.slow_seconds = retry_after_ms, slow_seconds
+        self.refuse_models = set(refuse_models)
+        self.answers = golden_answers() if answers is None else answers
+        self.entities = golden_entities()
+        self.log: list[Logged] = []
+        self.user_messages: list[str] = []  # what each chat request asked, for tests to read
+        self._log_file = open(log_path, "a", encoding="utf-8") if log_path else None  # noqa: SIM115
+        self._script: deque[str] = deque()
+        self._random = random.Random(seed)  # noqa: S311 (fault draws, not secrets)
+        self._lock = threading.Lock()
+        self._seen_prefixes: set[str] = set()
+        self.in_flight = 0
+        self.peak_in_flight = 0  # most chat requests being served at once
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
+        self._httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle ---
+
+    @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def start(self) -> FakeServer:
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._log_file:
+            self._log_file.close()
+
+    def __enter__(self) -> FakeServer:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    # --- scripting ---
+
+    def script(self, *faults: str) -> None:
+        """Play these faults on the next chat requests, in order ("ok" plays none)."""
+        unknown = set(faults) - set(FAULTS) - {"ok"}
+        if unknown:
+            raise ValueError(f"unknown faults: {', '.join(sorted(unknown))}")
+        with self._lock:
+            self._script.extend(faults)
+
+    def chat_requests(self) -> list[Logged]:
+        return [entry for entry in self.log if entry.path.endswith("/chat/completions")]
+
+    def _next_fault(self) -> str | None:
+        with self._lock:
+            if self._script:
+                fault = self._script.popleft()
+                return None if fault == "ok" else fault
+            if self.fault_rate and self._random.random() < self.fault_rate:
+                return self._random.choice(self.fault_mix)
+        return None
+
+    def _record(self, entry: Logged, *, chat: bool = True) -> None:
+        with self._lock:
+            self.log.append(entry)
+            if not chat:
+                return
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+
+    def _write_log(self, entry: Logged) -> None:
+        with self._lock:
+            self.in_flight -= 1
+            if self._log_file:
+                self._log_file.write(json.dumps(vars(entry)) + "\n")
+                self._log_file.flush()
+
+    # --- answering ---
+
+    def answer(self, body: dict[str, Any], fault: str | None) -> tuple[str | None, str, list[str]]:
+        """(content, finish_reason, unit ids) for a chat request, with `fault` applied."""
+        messages = body.get("messages") or []
+        user = next((m["content"] for m in reversed(messages) if m.get("role") == "user"), "")
+        with self._lock:
+            self.user_messages.append(str(user))
+        if "@@NAMES-" in str(user):
+            return self._glossary(str(user), fault), "stop", []
+        units = _passage(str(user))
+        lines = [f"[[{uid}]] {self.answers.get(_normal(text), text)}" for uid, text in units]
+        ids = [uid for uid, _ in units]
+        if not units:
+            # Not a repair request (a probe, another tool): echo politely.
+            return "OK", "stop", ids
+        if fault == "length":
+            cut = "\n".join(lines)
+            return cut[: max(1, len(cut) - len(lines[-1]) // 2)], "length", ids
+        if fault == "missing-id" and len(lines) > 1:
+            lines = lines[:-1]
+        elif fault == "missing-id":
+            lines = [lines[0].split("]]", 1)[1]]
+        if fault == "duplicate-id":
+            lines = [*lines, lines[0]]
+        if fault == "change-number":
+            lines = _change_first_number(lines)
+        if fault in ("drop-placeholder", "duplicate-placeholder"):
+            lines = _spoil_placeholder(lines, drop=fault == "drop-placeholder")
+        content = "\n".join(lines)
+        if fault == "commentary":
+            content = (
+                f"Here is the repaired text:\n\n{content}\n\nLet me know if you need more changes."
+            )
+        if fault == "empty":
+            content = ""
+        if fault == "refusal":
+            return "I'm sorry, but I can't help with that request.", "stop", ids
+        if fault == "content-filter":
+            return None, "content_filter", ids
+        if fault == "echo":
+            content = str(user)
+        return content, "stop", ids
+
+    def _glossary(self, user: str, fault: str | None) -> str:
+        """Pick each cluster's spelling from the golden entities, else its commonest one."""
+        chosen = []
+        for cluster_id, spellings in _clusters(user):
+            known = self._entity_for(spellings)
+            canonical = known["canonical"] if known else spellings[0]
+            role = known.get("role", "") if known else ""
+            chosen.append({"cluster": cluster_id, "canonical": canonical, "role": role})
+        if fault == "merge-entities" and len(chosen) > 1:
+            for entry in chosen[1:]:
+                entry["canonical"] = chosen[0]["canonical"]
+        if fault == "invent-entity":
+            chosen.append({"cluster": "E999", "canonical": "Joe Bloggs", "role": "invented"})
+        return json.dumps({"entities": chosen})
+
+    def _entity_for(self, spellings: list[str]) -> dict[str, Any] | None:
+        wanted = {_fold(s) for s in spellings}
+        for entity in self.entities:
+            names = {_fold(entity["canonical"]), *(_fold(a) for a in entity.get("aliases", []))}
+            if wanted & names:
+                return entity
+        return None
+
+    def usage(self, body: dict[str, Any], content: str | None) -> dict[str, Any]:
+        messages = body.get("messages") or []
+        prompt = sum(estimate_tokens(str(m.get("content", ""))) + 4 for m in messages)
+        system = next((str(m["content"]) for m in messages if m.get("role") == "system"), "")
+        with self._lock:
+            cached = estimate_tokens(system) if system in self._seen_prefixes else 0
+            self._seen_prefixes.add(system)
+        completion = estimate_tokens(content or "")
+        return {
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "total_tokens": prompt + completion,
+            "prompt_tokens_details": {"cached_tokens": cached},
+        }
+
+
+def _passage(user: str) -> list[tuple[str, str]]:
+    """The (id, text) paragraphs between the PASSAGE marker and the next marker line."""
+    units: list[tuple[str, str]] = []
+    inside = False
+    for line in user.splitlines():
+        if line.startswith("@@DATA-"):
+            inside = line.endswith("PASSAGE TO REPAIR")
+            continue
+        match = _TAGGED.match(line) if inside else None
+        if match:
+            units.append((match.group(1), match.group(2)))
+    return units
+
+
+_CLUSTER_LINE = re.compile(r"^(E\d+): (.+)$")
+
+
+def _clusters(user: str) -> list[tuple[str, list[str]]]:
+    """(id, spellings) from a glossary request's "E1: Witcoof (2) | Vitcoof (1)" lines."""
+    found = []
+    for line in user.splitlines():
+        match = _CLUSTER_LINE.match(line)
+        if match:
+            spellings = [re.sub(r" \(\d+\)$", "", s.strip()) for s in match.group(2).split(" | ")]
+            found.append((match.group(1), spellings))
+    return found
+
+
+def _change_first_number(lines: list[str]) -> list[str]:
+    for i, line in enumerate(lines):
+        tag, _, text = line.partition("]] ")
+        match = _NUMBER.search(text)
+        if match:
+            changed = str(int(match.group()) + 7)
+            lines = list(lines)
+            lines[i] = f"{tag}]] {text[: match.start()]}{changed}{text[match.end() :]}"
+            return lines
+    return lines
+
+
+def _spoil_placeholder(lines: list[str], *, drop: bool) -> list[str]:
+    """Drop (or write twice) the first placeholder of the answer, as a careless model does."""
+    for i, line in enumerate(lines):
+        match = PLACEHOLDER.search(line)
+        if match:
+            spoiled = "" if drop else match.group() * 2
+            lines = list(lines)
+            lines[i] = line[: match.start()] + spoiled + line[match.end() :]
+            return lines
+    return lines
+
+
+def _handler_for(server: FakeServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        # Headers and body go out in two writes; without this, Nagle's algorithm holds the
+        # second for ~40 ms and every request looks slower than the latency model says.
+        disable_nagle_algorithm = True
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return  # the structured `server.log` is the record; keep stderr quiet
+
+        def do_GET(self) -> None:
+            if self.path.rstrip("/").endswith("/models"):
+                server._record(Logged(len(server.log) + 1, self.path, None, None, 200), chat=False)
+                self._json(
+                    200, {"object": "list", "data": [{"id": "fake-repair", "object": "model"}]}
+                )
+            elif self.path == "/_fake/log":
+                self._json(200, [vars(entry) for entry in server.log])
+            else:
+                self._json(
+                    404, {"error": {"message": f"no route {self.path}", "code": "not_found"}}
+                )
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            if self.path == "/_fake/script":
+                server.script(*json.loads(raw or b"{}").get("faults", []))
+                self._json(200, {"ok": True})
+                return
+            if not self.path.rstrip("/").endswith("/chat/completions"):
+                self._json(
+                    404, {"error": {"message": f"no route {self.path}", "code": "not_found"}}
+                )
+                return
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                self._json(400, {"error": {"message": "body is not JSON", "code": "invalid_json"}})
+                return
+            fault = server._next_fault()
+            model = str(body.get("model", ""))
+            if model in server.refuse_models and fault is None:
+                fault = "refusal"
+            entry = Logged(len(server.log) + 1, self.path, model, fault, 200)
+            server._record(entry)  # in order of arrival, even if it ends last
+            try:
+                self._chat(body, fault, entry)
+            finally:
+                server._write_log(entry)
+
+        def _chat(self, body: dict[str, Any], fault: str | None, entry: Logged) -> None:
+            model = entry.model
+            if self._transport_fault(fault, entry):
+                return
+            content, finish, ids = server.answer(body, fault)
+            entry.units = ids
+            usage = server.usage(body, content)
+            time.sleep(server.ttft + server.per_token * usage["completion_tokens"])
+            message: dict[str, Any] = {"role": "assistant", "content": content}
+            if fault == "refusal":
+                message["refusal"] = content
+            self._json(
+                200,
+                {
+                    "id": f"chatcmpl-fake-{entry.number}",
+                    "object": "chat.completion",
+                    "created": int(time.time()),
+                    "model": model,
+                    "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+                    "usage": usage,
+                },
+            )
+
+        def _transport_fault(self, fault: str | None, entry: Logged) -> bool:
+            if fault == "drop":
+                entry.status = 0
+                self.close_connection = True
+                with contextlib.suppress(OSError):
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                return True
+            if fault == "slow":
+                time.sleep(server.slow_seconds)
+                return False  # then answers, long after the client gave up
+            if fault in ("429", "500", "503") or fault in STATUS_FAULTS:
+                status = int(fault)
+                entry.status = status
+                headers = {}
+                if status == 429:
+                    headers = {
+                        "retry-after-ms": str(server.retry_after_ms),
+                        "retry-after": str(max(1, round(server.retry_after_ms / 1000))),
+                    }
+                message = {
+                    429: "Rate limit reached",
+                    500: "The server had an error",
+                    503: "The engine is currently overloaded",
+                    400: "Invalid request",
+                    401: "Incorrect API key provided",
+                    403: "You are not allowed to sample from this model",
+                    404: "The model does not exist",
+                }[status]
+                self._json(status, {"error": {"message": message, "code": str(status)}}, headers)
+                return True
+            return False
+
+        def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            # The client may have given up already (a timeout fault): nothing to do then.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self.wfile.write(data)
+
+    return Handler
+
+
+@contextmanager
+def running(**options: Any) -> Iterator[FakeServer]:
+    with FakeServer(**options) as server:
+        yield server
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m repair.fake",
+        description="Run the fake OpenAI-compatible server on 127.0.0.1 until interrupted.",
+    )
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--ttft", type=float, default=0.0, help="seconds to the first token")
+    parser.add_argument("--per-token", type=float, default=0.0, help="seconds per output token")
+    parser.add_argument("--fault-rate", type=float, default=0.0, help="share of requests that fail")
+    parser.add_argument(
+        "--faults",
+        default="429,503,drop",
+        help=f"comma-separated faults to draw from; any of: {', '.join(FAULTS)}",
+    )
+    parser.add_argument("--retry-after-ms", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--log", help="append each request to this file (JSON lines)")
+    args = parser.parse_args(argv)
+    server = FakeServer(
+        port=args.port,
+        ttft=args.ttft,
+        per_token=args.per_token,
+        fault_rate=args.fault_rate,
+        fault_mix=[f for f in args.faults.split(",") if f],
+        retry_after_ms=args.retry_after_ms,
+        seed=args.seed,
+        log_path=args.log,
+    ).start()
+    print(f"fake OpenAI-compatible server on {server.base_url} (Ctrl-C to stop)", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

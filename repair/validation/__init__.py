@@ -1,0 +1,13 @@
+"""Did the repair change a fact? The validator: pure functions over two strings.
+
+`validate` compares two plain-text articles, `validate_paragraph` one paragraph and its
+repair, `check` an article in any format (facts of the words, and the markup). The
+checks, one module each: `mentions` (numbers, dates, names), `quotes`, `coverage`
+(negations, dropped and added sentences) and `markup`; `paragraphs` and `align` pair the
+two sides up first, `findings` is what a check returns.
+"""
+
+from repair.validation.compare import validate, validate_paragraph
+from repair.validation.document import check
+
+__all__ = ["check", "validate", "validate_paragraph"]

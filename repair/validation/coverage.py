@@ -1,0 +1,95 @@
+"""Sentence-group checks: negations added or removed, sentences dropped or invented.
+
+Both work on the aligned sentence groups of a `Pair`: a group whose strong negations
+changed (net of lexical negatives such as "failed" for "did not manage"), and a source
+sentence with no counterpart in the repair (or a repair sentence with no source) whose
+content is nowhere else on the other side.
+"""
+
+from __future__ import annotations
+
+from repair.facts.ledger import ParagraphFacts, negation_count
+from repair.validation.align import Tok, match
+from repair.validation.findings import Finding, Pair, group_span, short
+
+
+def negation_lost(src: tuple[int, int], rep: tuple[int, int]) -> int:
+    """Strong negations lost (positive) or gained (negative), net of lexical negatives.
+
+    A lexical negative may carry a negation: "did not manage" -> "failed", "if they do not
+    pay" -> "unless they pay", "or if Ukraine does not say" -> "or until Ukraine says".
+    """
+    lost = src[0] - rep[0]
+    if (lost > 0 and rep[1] - src[1] >= lost) or (lost < 0 and src[1] - rep[1] >= -lost):
+        return 0
+    return lost
+
+
+def check_negations(pair: Pair) -> list[Finding]:
+    out: list[Finding] = []
+    for g in pair.groups:
+        if not g.src or not g.rep:
+            continue
+        ws, wr = group_span(pair.src.sentences, g.src), group_span(pair.rep.sentences, g.rep)
+        lost = negation_lost(
+            negation_count(pair.src.text, pair.src.negations, *ws),
+            negation_count(pair.rep.text, pair.rep.negations, *wr),
+        )
+        if not lost:
+            continue
+        verb = "removed" if lost > 0 else "added"
+        before, after = short(pair.src.text[ws[0] : ws[1]]), short(pair.rep.text[wr[0] : wr[1]])
+        message = f"a negation was {verb}: '{before}' became '{after}'"
+        out.append(Finding("negation", message, ws, wr))
+    return out
+
+
+def _significant(pf: ParagraphFacts, toks: list[Tok], span: tuple[int, int]) -> bool:
+    """A sentence worth keeping: three content words, or any number, date, name or quote."""
+    a, b = span
+    return (
+        len(toks) >= 3
+        or any(a <= n.start < b and not n.weak for n in pf.numbers)
+        or any(a <= d.start < b for d in pf.dates)
+        or any(a <= m.start < b for m in pf.names)
+        or any(a <= q.start < b for q in pf.quotes)
+    )
+
+
+def check_coverage(pair: Pair) -> list[Finding]:
+    """Sentences dropped or added whose content is nowhere else on the other side."""
+    if all(g.src and g.rep for g in pair.groups):
+        return []
+    spare_s: list[Tok] = []
+    spare_r: list[Tok] = []
+    for g in pair.groups:
+        s = [t for i in g.src for t in pair.src_toks[i]]
+        r = [t for k in g.rep for t in pair.rep_toks[k]]
+        got_s, got_r = match(s, r)
+        spare_s += [t for n, t in enumerate(s) if n not in got_s and g.rep]
+        spare_r += [t for n, t in enumerate(r) if n not in got_r and g.src]
+    out: list[Finding] = []
+    for g in pair.groups:
+        if g.src and not g.rep:
+            text_span = _unmatched(pair.src, pair.src_toks, g.src, spare_r)
+            if text_span:
+                text, span = text_span
+                message = f"the sentence '{text}' has no counterpart in the repair"
+                out.append(Finding("omission", message, span))
+        elif g.rep and not g.src:
+            text_span = _unmatched(pair.rep, pair.rep_toks, g.rep, spare_s)
+            if text_span:
+                text, span = text_span
+                out.append(Finding("addition", f"the sentence '{text}' has no source", None, span))
+    return out
+
+
+def _unmatched(
+    side: ParagraphFacts, side_toks: list[list[Tok]], ids: tuple[int, ...], spare: list[Tok]
+) -> tuple[str, tuple[int, int]] | None:
+    """The sentences `ids` of one side, when they carry facts the other side lacks."""
+    toks = [t for i in ids for t in side_toks[i]]
+    span = group_span(side.sentences, ids)
+    if _significant(side, toks, span) and len(match(toks, spare)[0]) < 0.5 * len(toks):
+        return short(side.text[span[0] : span[1]]), span
+    return None

@@ -1,0 +1,30 @@
+"""The validator for an article in any format: the facts of its words, and its markup."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from repair.formats import Format, parse, words
+from repair.results import ValidationIssue, ValidationReport
+from repair.validation.compare import validate
+from repair.validation.markup import html_skeleton, markdown_skeleton, structure_problems
+
+
+def check(
+    source: str,
+    repaired: str,
+    fmt: Format = Format.TEXT,
+    *,
+    glossary: Mapping[str, str] | None = None,
+) -> ValidationReport:
+    """The facts of the words compared, and for HTML and Markdown the markup around them."""
+    if fmt is Format.TEXT:
+        return validate(source, repaired, glossary=glossary)
+    facts = validate(words(parse(source, fmt)), words(parse(repaired, fmt)), glossary=glossary)
+    skeleton = html_skeleton if fmt is Format.HTML else markdown_skeleton
+    markup = [
+        ValidationIssue(kind="structure", paragraph=None, source=None, repaired=None, message=m)
+        for m in structure_problems(skeleton(source), skeleton(repaired))
+    ]
+    issues = markup + facts.issues
+    return ValidationReport(ok=not issues, issues=issues)
