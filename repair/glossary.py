@@ -29,7 +29,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from repair import prompts
 from repair.errors import InputError, ModelCallError, ModelOutputError
-from repair.facts.names import find_names, fold, is_demonym_pair, same_name, tokens
+from repair.facts.names import find_names, is_demonym_pair, same_name
+from repair.facts.words import fold, tokens
 from repair.llm.protocol import ChatReply, ChatRequest
 from repair.results import Glossary, GlossaryEntry
 

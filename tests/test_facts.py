@@ -14,7 +14,8 @@ from repair.facts.ledger import (
     negation_count,
     read_paragraph,
 )
-from repair.facts.names import find_names, fold, same_name
+from repair.facts.names import find_names, same_name
+from repair.facts.words import fold
 
 from .conftest import NEWS_WORDS
 

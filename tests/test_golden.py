@@ -11,7 +11,8 @@ import math
 import pytest
 
 from repair.facts.ledger import Fact, FactLedger, extract_facts
-from repair.facts.names import same_name, tokens
+from repair.facts.names import same_name
+from repair.facts.words import tokens
 from repair.formats import Format, parse, words
 from repair.results import ValidationReport
 from repair.testing.golden import (

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from functools import lru_cache
 from itertools import pairwise
 from typing import Any, Literal, NamedTuple
 
@@ -26,10 +25,9 @@ from repair.facts.names import (
     WEEKDAYS,
     NameMention,
     find_names,
-    fold,
-    tokens,
 )
 from repair.facts.numbers import NumberMention, find_numbers
+from repair.facts.words import Word, fold, stem, tokens
 from repair.formats.text import segment, sentence_spans
 
 FactKind = Literal["number", "date", "entity", "quote", "negation"]
@@ -350,29 +348,6 @@ def negation_profile(
 
 
 # --- words ------------------------------------------------------------------------------
-
-
-class Word(NamedTuple):
-    start: int
-    end: int
-    folded: str
-    stem: str
-    capitalised: bool
-
-
-_SUFFIXES = ("ings", "ing", "edly", "ied", "ies", "ed", "es", "s", "ly")
-
-
-@lru_cache(maxsize=16384)
-def stem(folded: str) -> str:
-    """A crude stem, enough to match "asking" with "ask" and "results" with "result"."""
-    for suffix in _SUFFIXES:
-        if folded.endswith(suffix) and len(folded) - len(suffix) >= 3:
-            folded = folded[: -len(suffix)]
-            break
-    if folded.endswith("e") and len(folded) > 3:
-        folded = folded[:-1]  # "lose" and "losing", "produce" and "produced"
-    return folded[:6]
 
 
 # --- one paragraph ----------------------------------------------------------------------

@@ -24,13 +24,14 @@ English spelling and merge "Trump" and "Tramp" no better than they merge "Witkof
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from itertools import pairwise
 from typing import NamedTuple
 
 from rapidfuzz.distance import Indel, Levenshtein
+
+from repair.facts.words import Token, fold, tokens
 
 # Words that are capitalised without being names, or that are part of a name without
 # identifying it ("President", "University"): a name's identity is in its other words.
@@ -98,18 +99,6 @@ _DEMONYM = {word: i for i, group in enumerate(_DEMONYM_GROUPS) for word in group
 _SUFFIXES = ("n", "an", "ian", "ean", "ese", "i", "ish", "s", "")
 
 # --- folding and keys ---------------------------------------------------------------------
-
-_SPECIAL = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "ss"})
-
-
-@lru_cache(maxsize=8192)
-def fold(word: str) -> str:
-    """Lower-case ASCII letters and digits only: "Wrześniewski’s" -> "wrzesniewskis"."""
-    if word.isascii():
-        return word.lower() if word.isalnum() else "".join(c for c in word if c.isalnum()).lower()
-    decomposed = unicodedata.normalize("NFKD", word.translate(_SPECIAL))
-    return "".join(c for c in decomposed if c.isascii() and c.isalnum()).lower()
-
 
 _DIGRAPHS = [
     ("kh", "k"), ("shch", "s"), ("tsch", "s"), ("sch", "s"), ("sh", "s"), ("zh", "z"),
@@ -236,55 +225,9 @@ class NameMention(NamedTuple):
         return self.words[-1]
 
 
-_TOKEN = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
-_CAMEL = re.compile(r"(?<=[a-z]{3})(?=[A-Z][A-Za-z])")
 _CONNECTORS = frozenset("of de la du von van der den al bin le del da".split())
 _INITIAL_AFTER = frozenset('.!?:;“"‘«(–—-')
 _ABBREVIATION_BEFORE_DOT = frozenset("mr mrs ms dr st prof jr sr gen rev".split())
-
-
-class Token(NamedTuple):  # a tuple: made for every word, it must be cheap to make
-    """A word of a text: where it is, as written, and folded."""
-
-    start: int
-    end: int
-    text: str
-    folded: str
-
-
-def tokens(text: str) -> tuple[Token, ...]:
-    """Word tokens, split at hyphens and glued CamelCase, possessive "’s" removed."""
-    return _tokens(text)
-
-
-_make = tuple.__new__  # builds a Token without a Python-level __new__: this runs per word
-
-
-@lru_cache(maxsize=512)
-def _tokens(text: str) -> tuple[Token, ...]:
-    out: list[Token] = []
-    append = out.append
-    for m in _TOKEN.finditer(text):
-        word = m.group()
-        start = m.start()
-        if word[-2:] in _POSSESSIVE:
-            word = word[:-2]
-        if "-" not in word and (
-            word[1:].islower() or word.isupper() or _CAMEL.search(word) is None
-        ):
-            folded = word.lower() if word.isascii() and word.isalpha() else fold(word)
-            append(_make(Token, (start, start + len(word), word, folded)))
-            continue
-        for piece in _PIECE.finditer(word):
-            for part in _CAMEL.split(piece.group()):
-                if part:
-                    at = start + piece.start() + piece.group().find(part)
-                    out.append(Token(at, at + len(part), part, fold(part)))
-    return tuple(out)
-
-
-_PIECE = re.compile(r"[^-]+")
-_POSSESSIVE = frozenset({"’s", "'s", "’S", "'S"})
 
 
 def _capitalised(tok: Token) -> bool:
@@ -408,7 +351,7 @@ def _evidence(text: str, toks: Sequence[Token], i: int, known: frozenset[str]) -
 @lru_cache(maxsize=512)
 def _initials(text: str) -> tuple[bool, ...]:
     """For each token of `text`: is it capitalised at the opening of a sentence or clause?"""
-    toks = _tokens(text)
+    toks = tokens(text)
     return tuple(
         _capitalised(tok) and _initial(text, tok, toks[i - 1] if i else None)
         for i, tok in enumerate(toks)
@@ -420,7 +363,7 @@ def _mid_sentence_capitals(text: str) -> frozenset[str]:
     initials = _initials(text)
     return frozenset(
         tok.folded
-        for i, tok in enumerate(_tokens(text))
+        for i, tok in enumerate(tokens(text))
         if _capitalised(tok) and not initials[i] and _identifying(tok)
     )
 

@@ -15,9 +15,10 @@ from typing import NamedTuple
 
 from rapidfuzz.distance import Indel
 
-from repair.facts.ledger import ParagraphFacts, Word
+from repair.facts.ledger import ParagraphFacts
 from repair.facts.names import same_name
 from repair.facts.numbers import NumberMention, same_value
+from repair.facts.words import Word
 
 
 class Tok(NamedTuple):

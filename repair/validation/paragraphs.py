@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from repair.facts.names import tokens
+from repair.facts.words import tokens
 from repair.formats.text import segment
 
 

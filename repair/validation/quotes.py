@@ -15,9 +15,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from repair.facts.ledger import ParagraphFacts, QuoteMention, Word, negation_profile, stem
-from repair.facts.names import STOPWORDS, Token, same_name, tokens
+from repair.facts.ledger import ParagraphFacts, QuoteMention, negation_profile
+from repair.facts.names import STOPWORDS, same_name
 from repair.facts.numbers import same_value
+from repair.facts.words import Token, Word, stem, tokens
 from repair.validation.align import Tok, edit_regions, match
 from repair.validation.coverage import negation_lost
 from repair.validation.findings import Finding, Pair, short
