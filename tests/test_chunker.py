@@ -6,9 +6,8 @@ from hypothesis import strategies as st
 
 from repair.chunker import plan
 from repair.formats.text import BlockKind
-
-from .conftest import golden_pair
-from .test_segment import awkward_text
+from tests.conftest import golden_pair
+from tests.formats.test_text import awkward_text
 
 
 @given(awkward_text | st.text(max_size=600), st.integers(min_value=1, max_value=120))

@@ -15,8 +15,7 @@ from repair.formats.text import segment
 from repair.glossary import check_answer, find_clusters, load_glossary_file, with_pins
 from repair.results import Glossary, GlossaryEntry
 from repair.testing.fake import FakeServer
-
-from .conftest import config_for, golden_pair
+from tests.conftest import config_for, golden_pair
 
 # Spellings of one name that machine translation and transliteration produce.
 MUST_JOIN = [

@@ -6,8 +6,7 @@ from repair import prompts
 from repair.chunker import plan
 from repair.errors import ConfigurationError
 from repair.results import Glossary, GlossaryEntry
-
-from .conftest import golden_pair
+from tests.conftest import golden_pair
 
 
 def test_render_names_every_missing_variable() -> None:

@@ -9,8 +9,7 @@ from hypothesis import strategies as st
 from repair.errors import FactError
 from repair.results import ValidationReport
 from repair.validation import validate, validate_paragraph
-
-from .conftest import NEWS_WORDS
+from tests.conftest import NEWS_WORDS
 
 
 def kinds(source: str, repaired: str, **kw: object) -> set[str]:

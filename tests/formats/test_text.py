@@ -5,8 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from repair.formats.text import BlockKind, segment, split_sentences
-
-from .conftest import golden_pair
+from tests.conftest import golden_pair
 
 # Text drawn from the awkward corners: CRLF, tabs, emoji, right-to-left scripts.
 _PIECES = [

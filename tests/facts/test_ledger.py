@@ -16,8 +16,7 @@ from repair.facts.ledger import (
 )
 from repair.facts.names import find_names, same_name
 from repair.facts.words import fold
-
-from .conftest import NEWS_WORDS
+from tests.conftest import NEWS_WORDS
 
 # One name written two ways: transliteration, misspelling, case ending, demonym.
 SAME = [
