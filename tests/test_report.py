@@ -12,14 +12,23 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 
 from repair.cli import main
 from repair.edits import edits_of
 from repair.pricing import cost_usd, price_for
 from repair.report import render_html, render_markdown
 from repair.report.markdown import md
-from repair.report.view import fact_ledger, page
-from repair.results import CallRecord, RepairResult
+from repair.report.view import fact_ledger
+from repair.results import (
+    CallRecord,
+    Glossary,
+    GlossaryEntry,
+    RepairResult,
+    TextSpan,
+    ValidationIssue,
+    ValidationReport,
+)
 from repair.testing.fake import FakeServer
 from repair.validation import validate
 
@@ -69,9 +78,62 @@ def test_article_markup_is_shown_as_text(hostile: RepairResult) -> None:
     assert "<script" not in out.lower()  # the article page has no script at all
     assert "<img" not in out.lower()
     assert not re.search(r"href\s*=\s*[\"']?\s*javascript:", out, re.IGNORECASE)
-    assert f"&lt;script&gt;{html.escape(PWNED)}&lt;/script&gt;" in out
+    assert f"&lt;script&gt;{escape(PWNED)}&lt;/script&gt;" in out
     assert "&lt;img src=x onerror=" in out
-    assert "&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in out
+    assert "&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in out
+
+
+ATTACK = "\"'><script>alert(1)</script>"
+ESCAPED = "&#34;&#39;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"
+
+
+def test_every_string_of_a_saved_result_is_escaped() -> None:
+    # A saved result is untrusted as a whole, not only its article text: ids, kinds, the
+    # glossary, findings and the run's details all reach the page, in text and attributes.
+    title = f"{ATTACK} Prices rose sharply in March"
+    hostile = make_result(HOSTILE, {**REPAIRS, "P1": title}, kept={"P3": REASON})
+    _, p2, p3, p4 = hostile.paragraphs
+    p2.kind = ATTACK
+    p3.reason, p3.findings = ATTACK, [ATTACK]
+    p4.id = ATTACK
+    hostile.glossary = Glossary(
+        entries=[GlossaryEntry(canonical=ATTACK, variants=[ATTACK], role=ATTACK, source="model")]
+    )
+    span = TextSpan(text="5%", start=HOSTILE.index("5%"), end=HOSTILE.index("5%") + 2)
+    hostile.report = ValidationReport(
+        ok=False,
+        issues=[
+            ValidationIssue(
+                kind="structure", paragraph=None, source=None, repaired=None, message=ATTACK
+            ),
+            ValidationIssue(
+                kind="number", paragraph="P2", source=span, repaired=None, message=ATTACK
+            ),
+        ],
+    )
+    hostile.model = hostile.style = hostile.template_version = ATTACK
+    hostile.notes = [ATTACK]
+    out = render_html(hostile)
+    assert "<script" not in out.lower()
+    assert out.count("alert(1)") == out.count(ESCAPED)  # every copy escaped, quotes too
+    for shown in (
+        f"<title>Editor’s report: {ESCAPED} Prices rose sharply in March</title>",
+        f'<p class="subtitle">{ESCAPED} Prices rose sharply in March</p>',
+        f"<ins>{ESCAPED} </ins>",  # the edit that put it there
+        f'id="para-{ESCAPED}"',
+        f'<span class="pid">{ESCAPED}</span><span>paragraph</span>',
+        f"<span>{ESCAPED}</span><span>repaired</span>",  # P2's kind, not in its class
+        f"<li>kept the original text: {ESCAPED}</li><li>{ESCAPED}</li>",
+        f"<li>structure: {ESCAPED}</li>",  # a finding about the whole article
+        f"<td>{ESCAPED}</td></tr>",  # the ledger's note
+        f"<tr><td>{ESCAPED}</td><td>{ESCAPED}</td><td>{ESCAPED}</td><td>model</td></tr>",
+        f"<dt>Model</dt><dd>{ESCAPED}</dd>",
+        f"<dt>Style</dt><dd>{ESCAPED}</dd>",
+        f"<dt>Template</dt><dd>{ESCAPED}</dd>",
+        f'<ul class="notes"><li>{ESCAPED}</li></ul>',
+    ):
+        assert shown in out
+    assert '<article class="para paragraph flagged" id="para-P2">' in out  # P2's class
 
 
 def test_the_page_loads_nothing_and_allows_only_its_own_style(hostile: RepairResult) -> None:
@@ -96,7 +158,7 @@ def test_flagged_paragraphs_come_first_with_their_findings(hostile: RepairResult
     assert _ids_in_order(out) == ["P3", "P1", "P2", "P4"]
     flagged = out[out.index('id="para-P3"') : out.index('id="para-P1"')]
     assert "⚑ FLAGGED" in flagged
-    assert html.escape(f"kept the original text: {REASON}") in flagged
+    assert escape(f"kept the original text: {REASON}") in flagged
     assert "⚑ FLAGGED" not in out[out.index('id="para-P1"') :]
 
 
@@ -326,9 +388,12 @@ def test_a_browser_shows_the_marks_and_runs_nothing_from_the_article(
 @needs_chromium
 def test_the_policy_blocks_a_script_that_got_into_the_page(tmp_path: Path) -> None:
     # Defence in depth: even markup that escaped escaping would not run.
+    report = render_html(make_result("kept\n", {}))
+    leaked = report.replace("</body>", f"<p>x</p><script>{PWNED}</script>\n</body>")
+    assert leaked != report
     target = tmp_path / "leak.html"
-    target.write_text(page("kept", f"<p>x</p><script>{PWNED}</script>"), encoding="utf-8")
-    assert _title(_browse(target, tmp_path / "profile", "--dump-dom")) == "kept"
+    target.write_text(leaked, encoding="utf-8")
+    assert _title(_browse(target, tmp_path / "profile", "--dump-dom")) == "Editor’s report: kept"
 
 
 def test_json_round_trip_keeps_the_report_identical(hostile: RepairResult) -> None:

@@ -4,7 +4,7 @@
 `markdown` as Markdown.
 """
 
+from repair.report.html import render_html
 from repair.report.markdown import render_markdown
-from repair.report.view import render_html
 
 __all__ = ["render_html", "render_markdown"]

@@ -12,7 +12,14 @@ import re
 from collections.abc import Sequence
 
 from repair.pricing import money, price_for
-from repair.report.view import LedgerRow, ParagraphView, ReportView, attention_count, build_view
+from repair.report.view import (
+    LedgerRow,
+    ParagraphView,
+    ReportView,
+    attention_count,
+    build_view,
+    visible,
+)
 from repair.results import Edit, RepairResult
 
 # Inline markup only: the text is always on one line after a label, so the characters
@@ -90,8 +97,8 @@ def _paragraph(view: ParagraphView) -> list[str]:
 def _piece(piece: str | Edit) -> str:
     if isinstance(piece, str):
         return _keep_edges(piece, md(piece))
-    removed = f"~~{md(_visible(piece.original))}~~" if piece.original else ""
-    added = f"**{md(_visible(piece.replacement))}**" if piece.replacement else ""
+    removed = f"~~{md(visible(piece.original))}~~" if piece.original else ""
+    added = f"**{md(visible(piece.replacement))}**" if piece.replacement else ""
     change = f"{removed} → {added}" if removed and added else removed or f"+ {added}"
     marked = f"[{piece.number}: {change}]"
     raw = piece.original or piece.replacement
@@ -105,10 +112,6 @@ def _keep_edges(raw: str, marked: str) -> str:
     before = " " if raw[:1].isspace() else ""
     after = " " if raw[-1:].isspace() else ""
     return before + marked + after
-
-
-def _visible(text: str) -> str:
-    return "␣" * len(text) if text.isspace() else text
 
 
 def _ledger(rows: Sequence[LedgerRow]) -> list[str]:

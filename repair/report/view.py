@@ -1,29 +1,23 @@
 """The editor's report: what the repair changed, what it flagged, and what it cost.
 
 `build_view` turns a `RepairResult` into what any report shows (flagged paragraphs first,
-the numbered edits, findings in plain words, the fact ledger, the cost); `render_html`
-draws it as one self-contained page and `render_markdown` (markdown.py) as Markdown.
+the numbered edits, findings in plain words, the fact ledger, the cost); html.py draws it
+as one self-contained page and markdown.py as Markdown.
 
-Everything that comes from the article, the model or a saved result is untrusted and is
-escaped on the way out; the page loads nothing and runs no script (a Content-Security-
-Policy says so to the browser).
+Nothing here is markup: every string in the view is plain text, and much of it comes from
+the article, the model or a saved result, so each renderer escapes it on the way out.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import html
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
-from importlib.resources import files
 from typing import Literal
 
 from repair.edits import edits_of, original_text, pieces
 from repair.facts.ledger import Fact, extract_facts
 from repair.facts.names import same_name
-from repair.pricing import cost_usd, money, price_for
+from repair.pricing import cost_usd
 from repair.results import Edit, ParagraphResult, RepairResult, ValidationIssue, ValidationReport
 from repair.validation import validate
 
@@ -127,6 +121,11 @@ def _findings(p: ParagraphResult, issues: list[ValidationIssue] | None) -> list[
     return list(dict.fromkeys(out))
 
 
+def visible(text: str) -> str:
+    """An edit of whitespace alone would be invisible: show each of its characters as ␣."""
+    return "␣" * len(text) if text.isspace() else text
+
+
 def _short(text: str, limit: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
@@ -211,178 +210,3 @@ def _alike(s: Fact, r: Fact, glossary: dict[str, str]) -> bool:
             return True
         return any(v in s.text and c in r.text for v, c in glossary.items())
     return True  # quotes and negations: the n-th of a paragraph is the n-th of its repair
-
-
-# --- HTML -----------------------------------------------------------------------------
-
-
-def esc(value: object) -> str:
-    """Text for an HTML element or a quoted attribute value."""
-    return html.escape(str(value), quote=True)
-
-
-@cache
-def asset(name: str) -> str:
-    return files("repair.report").joinpath("templates", name).read_text(encoding="utf-8")
-
-
-def _hash(source: str) -> str:
-    digest = hashlib.sha256(source.encode("utf-8")).digest()
-    return "sha256-" + base64.b64encode(digest).decode("ascii")
-
-
-def page(title: str, body: str, script: str | None = None) -> str:
-    """A complete page: the stylesheet inlined, and a CSP that allows only that (and `script`)."""
-    css = asset("report.css")
-    policy = f"default-src 'none'; style-src '{_hash(css)}'; base-uri 'none'; form-action 'none'"
-    if script is not None:
-        policy += f"; script-src '{_hash(script)}'"
-    tail = f"<script>{script}</script>\n" if script is not None else ""
-    return (
-        '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f'<meta http-equiv="Content-Security-Policy" content="{esc(policy)}">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        '<meta name="referrer" content="no-referrer">\n'
-        f"<title>{esc(title)}</title>\n<style>{css}</style>\n</head>\n<body>\n{body}\n{tail}"
-        "</body>\n</html>\n"
-    )
-
-
-def render_html(result: RepairResult) -> str:
-    """The editor's report for one article as a self-contained HTML page."""
-    view = build_view(result)
-    return page(f"Editor’s report: {view.title}", _body(view))
-
-
-def _body(view: ReportView) -> str:
-    r, flagged = view.result, view.flagged
-    verdict = (
-        f'<p class="verdict flagged">⚑ {attention_count(view)}</p>'
-        if flagged or view.article_findings
-        else '<p class="verdict ok">✔ Every paragraph repaired or unchanged; no fact changed</p>'
-    )
-    attention = "".join(map(_paragraph, flagged)) or "<p>Nothing: no paragraph was flagged.</p>"
-    rest = "".join(_paragraph(v) for v in view.paragraphs if not v.flagged)
-    notes = f"<h2>Notes</h2>{_list(r.notes, 'notes')}" if r.notes else ""
-    return (
-        f'<header><h1>Editor’s report</h1><p class="subtitle">{esc(view.title)}</p>'
-        f"{verdict}{_summary(view)}</header>\n"
-        '<nav><ul><li><a href="#attention">Needs attention</a></li>'
-        '<li><a href="#article">Article</a></li><li><a href="#facts">Fact ledger</a></li>'
-        '<li><a href="#glossary">Glossary</a></li></ul></nav>\n'
-        '<p class="legend">Edits: <del>deleted words</del> are struck through, '
-        "<ins>inserted words</ins> underlined; the small number is the edit’s number for "
-        "<code>repair apply RESULT.json --reject N</code>; ␣ is a space.</p>\n"
-        f'<section id="attention"><h2>⚑ Needs attention ({len(flagged)})</h2>'
-        f"{_list(view.article_findings, 'findings')}{attention}</section>\n"
-        f'<section id="article"><h2>The article ({view.edits} edits)</h2>{rest}</section>\n'
-        f"{_ledger(view.ledger)}\n{_glossary(r)}\n{notes}"
-        "<footer>Made by repair from a RepairResult. Everything quoted from the article is "
-        "shown as text; this page loads nothing and runs no script.</footer>"
-    )
-
-
-_STATUSES = ("repaired", "unchanged", "kept-original")
-
-
-def _summary(view: ReportView) -> str:
-    r, u = view.result, view.result.usage
-    count = {s: sum(p.status == s for p in r.paragraphs) for s in _STATUSES}
-    price = price_for(r.model)
-    cost = money(view.cost_usd) + ("" if price else f" (no price for {r.model} in the table)")
-    items = {
-        "Paragraphs": f"{count['repaired']} repaired · {count['unchanged']} unchanged · "
-        f"{count['kept-original']} kept original",
-        "Edits": str(view.edits),
-        "Model": r.model,
-        "Style": r.style,
-        "Template": r.template_version,
-        "Tokens": f"{u.prompt_tokens:,} prompt ({u.cached_tokens:,} cached) + "
-        f"{u.completion_tokens:,} completion in {u.calls} call(s)",
-        "Cost": cost,
-        "Time": f"{r.timings.total_s:.2f} s",
-    }
-    rows = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in items.items())
-    return f'<dl class="summary">{rows}</dl>'
-
-
-_KINDS = frozenset({"paragraph", "heading", "caption", "furniture"})
-
-
-def _paragraph(view: ParagraphView) -> str:
-    p = view.paragraph
-    kind = p.kind if p.kind in _KINDS else "paragraph"
-    flag = '<span class="flag">⚑ FLAGGED</span>' if view.flagged else ""
-    text = "".join(_piece(x) for x in view.pieces)
-    return (
-        f'<article class="para {kind}{" flagged" * view.flagged}" id="{esc("para-" + p.id)}">'
-        f'<div class="para-head">{flag}<span class="pid">{esc(p.id)}</span>'
-        f"<span>{esc(p.kind)}</span><span>{esc(p.status)}</span></div>"
-        f'<p class="text">{text}</p>{_list(view.findings, "findings")}</article>'
-    )
-
-
-def _piece(piece: str | Edit) -> str:
-    if isinstance(piece, str):
-        return esc(piece)
-    removed = f"<del>{esc(_visible(piece.original))}</del>" if piece.original else ""
-    added = f"<ins>{esc(_visible(piece.replacement))}</ins>" if piece.replacement else ""
-    n = piece.number
-    return f'<span class="edit" id="edit-{n}"><span class="n">{n}</span>{removed}{added}</span>'
-
-
-def _visible(text: str) -> str:
-    """A change of whitespace alone would be invisible: show it."""
-    return "␣" * len(text) if text.isspace() else text
-
-
-def _list(items: Sequence[str], css: str) -> str:
-    return f'<ul class="{css}">{"".join(f"<li>{esc(i)}</li>" for i in items)}</ul>' if items else ""
-
-
-def _table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """`rows` hold HTML already escaped; the head is plain text."""
-    th = "".join(f"<th>{esc(h)}</th>" for h in head)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    table = f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
-    return f'<div class="scroll">{table}</div>'
-
-
-def _anchor(pid: str) -> str:
-    return f'<a href="#{esc("para-" + pid)}">{esc(pid)}</a>' if pid else "—"
-
-
-def _ledger(rows: Sequence[LedgerRow]) -> str:
-    tally = {s: sum(r.status == s for r in rows) for s in ("kept", "changed", "missing", "added")}
-    counts = ", ".join(f"{n} {s}" for s, n in tally.items() if n)
-    cells = [
-        [
-            esc(r.kind),
-            esc(r.fact),
-            _anchor(r.source_at),
-            esc(r.repaired) or "—",
-            _anchor(r.repaired_at),
-            f'<span class="st-{r.status} label">{_MARK[r.status]} {r.status}</span>',
-            esc(r.note),
-        ]
-        for r in rows
-    ]
-    head = ["kind", "fact", "source", "in the repair", "repair", "status", "note"]
-    return (
-        f'<section id="facts"><h2>Fact ledger ({len(rows)} facts: {counts or "none"})</h2>'
-        f"{_table(head, cells)}</section>"
-    )
-
-
-_MARK = {"kept": "✔", "changed": "✖", "missing": "✖", "added": "✖"}
-
-
-def _glossary(result: RepairResult) -> str:
-    entries = result.glossary.entries
-    cells = [
-        [esc(e.canonical), esc(", ".join(e.variants)), esc(e.role), esc(e.source)] for e in entries
-    ]
-    table = _table(["spelling", "replaces", "who or what", "chosen by"], cells)
-    return (
-        f'<section id="glossary"><h2>Glossary</h2>{table if entries else "<p>Empty.</p>"}</section>'
-    )
