@@ -13,25 +13,28 @@ pipeline re-asks with feedback, in its own bounded loop.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
 import time
 from typing import TYPE_CHECKING, Any, TypeAlias
+from urllib.parse import urlsplit, urlunsplit
 
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
     retry_if_exception,
     stop_after_attempt,
-    stop_after_delay,
+    stop_before_delay,
     wait_random_exponential,
 )
 
 from repair.config import RepairConfig
 from repair.errors import ConfigurationError, ModelCallError, ModelOutputError
+from repair.llm.completion import body_limit, read_completion
 from repair.llm.pacing import GatedChat, RateGate
 from repair.llm.protocol import ChatModel, ChatReply, ChatRequest
 from repair.llm.tokens import token_reservation
-from repair.results import Usage
 
 if TYPE_CHECKING:
     import httpx2
@@ -44,6 +47,14 @@ log = logging.getLogger(__name__)
 
 RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
 _MAX_SERVER_WAIT = 60.0  # never sleep longer than this on a server's say-so
+
+
+class RequestTimedOut(Exception):
+    """One attempt ran past its deadline (`timeout`, or what is left of the retry budget).
+
+    The HTTP client's own timeouts apply between reads, so a server that drips a byte a
+    second would never trip them; this deadline covers the request from send to last byte.
+    """
 
 
 def open_model(
@@ -84,6 +95,7 @@ class OpenAIChat:
             # The caller's client keeps its settings, but retrying is ours alone.
             self._client = client.with_options(max_retries=0)
             self._secret = ""
+            self.url = public_url(str(self._client.base_url))
             return
         import httpx2
         import openai
@@ -104,6 +116,7 @@ class OpenAIChat:
             timeout=httpx2.Timeout(config.timeout, connect=config.connect_timeout),
             http_client=self._owned_http,
         )
+        self.url = public_url(str(self._client.base_url))
 
     async def aclose(self) -> None:
         if self._owned_http is not None:
@@ -113,9 +126,10 @@ class OpenAIChat:
         import openai
 
         started = time.perf_counter()
+        deadline = started + self._config.max_retry_seconds
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._config.max_attempts)
-            | stop_after_delay(self._config.max_retry_seconds),
+            | stop_before_delay(self._config.max_retry_seconds),
             wait=_wait_for_server,
             retry=retry_if_exception(is_retryable),
             before_sleep=_log_retry,
@@ -126,38 +140,87 @@ class OpenAIChat:
             async for attempt in retrying:
                 with attempt:
                     attempts = attempt.retry_state.attempt_number
-                    raw = await self._send(request)
-                    completion = raw.parse()
+                    budget = min(self._config.timeout, deadline - time.perf_counter())
+                    reply = await self._attempt(request, budget, attempts, started)
         except openai.APIStatusError as exc:
             raise self._status_error(exc, attempts) from None
-        except openai.APIConnectionError as exc:
-            kind = "timed out" if isinstance(exc, openai.APITimeoutError) else "could not connect"
-            raise ModelCallError(
-                f"the model endpoint {kind} after {attempts} attempt(s): {self._scrub(str(exc))}",
+        except (openai.APIConnectionError, RequestTimedOut) as exc:
+            raise self._transport_error(exc, attempts) from None
+        return reply
+
+    async def _attempt(
+        self, request: ChatRequest, budget: float, attempts: int, started: float
+    ) -> ChatReply:
+        """One attempt under its deadline; with a gate, paced by it and told of limits."""
+        import openai
+
+        if budget <= 0:
+            raise RequestTimedOut("no time left of the retry budget")
+        reserved = token_reservation(request)
+        if self._gate is not None:
+            await self._gate.acquire(reserved)
+        try:
+            async with asyncio.timeout(budget):
+                body, headers = await self._fetch(request)
+        except TimeoutError:
+            if self._gate is not None:
+                self._gate.settle(reserved, 0, {})
+            raise RequestTimedOut(f"no complete answer within {budget:.0f} s") from None
+        except openai.APIStatusError as exc:
+            if self._gate is not None:
+                self._gate.settle(reserved, 0, exc.response.headers)
+                if exc.status_code == 429:
+                    self._gate.pause(retry_after(exc.response.headers))
+            raise
+        except BaseException:
+            if self._gate is not None:
+                self._gate.settle(reserved, 0, {})
+            raise
+        waited = time.perf_counter() - started
+        reply = read_completion(body, request, attempts=attempts, waited=waited, headers=headers)
+        if self._gate is not None:
+            self._gate.settle(reserved, reply.usage.total_tokens, headers)
+        return reply
+
+    async def _fetch(self, request: ChatRequest) -> tuple[bytes, dict[str, str]]:
+        """The answer's bytes and headers, cut off past what the request allows."""
+        limit = body_limit(request)
+        stream = self._client.chat.completions.with_streaming_response.create
+        async with stream(**_create_args(request)) as response:
+            body = bytearray()
+            async for piece in response.iter_bytes():
+                body += piece
+                if len(body) > limit:
+                    raise ModelOutputError(
+                        f"the answer ran past {limit:,} bytes, far more than the "
+                        f"{request.max_tokens or 'default'} tokens asked for; cut off",
+                        reason="oversize-answer",
+                    )
+            return bytes(body), dict(response.headers)
+
+    def _transport_error(self, exc: Exception, attempts: int) -> ModelCallError:
+        """A connection that failed or an answer that never finished, after every retry."""
+        if isinstance(exc, RequestTimedOut) or type(exc).__name__ == "APITimeoutError":
+            return ModelCallError(
+                f"the model endpoint {self.url} timed out after {attempts} attempt(s): "
+                f"{self._scrub(str(exc))}",
                 status=None,
                 attempts=attempts,
                 retryable=True,
-            ) from None
-        return _reply(completion, attempts, time.perf_counter() - started, dict(raw.headers))
-
-    async def _send(self, request: ChatRequest) -> Any:
-        """One attempt; with a gate, paced by it, and telling it of rate limits."""
-        import openai
-
-        create = self._client.chat.completions.with_raw_response.create
-        if self._gate is None:
-            return await create(**_create_args(request))
-        reserved = token_reservation(request)
-        await self._gate.acquire(reserved)
-        try:
-            raw = await create(**_create_args(request))
-        except openai.APIStatusError as exc:
-            self._gate.settle(reserved, 0, exc.response.headers)
-            if exc.status_code == 429:
-                self._gate.pause(retry_after(exc.response.headers))
-            raise
-        self._gate.settle(reserved, _tokens_used(raw), raw.headers)
-        return raw
+                reason="timeout",
+                url=self.url,
+            )
+        cause = exc.__cause__ or exc.__context__
+        detail = self._scrub(str(cause or exc))
+        return ModelCallError(
+            f"could not connect to the model endpoint {self.url} after {attempts} "
+            f"attempt(s): {detail}; check --base-url and that the server is running",
+            status=None,
+            attempts=attempts,
+            retryable=True,
+            reason="unreachable",
+            url=self.url,
+        )
 
     def _status_error(self, exc: openai.APIStatusError, attempts: int) -> Exception:
         status = exc.status_code
@@ -186,9 +249,7 @@ class OpenAIChat:
 
     def _scrub(self, text: str) -> str:
         """Never let the key reach a message, however the server echoes it."""
-        if self._secret and len(self._secret) >= 4:
-            text = text.replace(self._secret, "***")
-        return text
+        return scrub(text, self._secret)
 
 
 def is_retryable(exc: BaseException) -> bool:
@@ -196,7 +257,29 @@ def is_retryable(exc: BaseException) -> bool:
 
     if isinstance(exc, openai.APIStatusError):
         return exc.status_code in RETRYABLE_STATUS
-    return isinstance(exc, openai.APIConnectionError)
+    return isinstance(exc, openai.APIConnectionError | RequestTimedOut)
+
+
+def scrub(text: str, secret: str) -> str:
+    """`text` with `secret` masked, also in another case or split by white space (a server
+    may echo the key upper-cased or wrapped), and with credentials cut from any URL."""
+    text = _URL_USERINFO.sub(r"\1", text)
+    if len(secret) < 4:
+        return text
+    spaced = r"\s*".join(re.escape(c) for c in secret)
+    return re.sub(spaced, "***", text, flags=re.IGNORECASE)
+
+
+_URL_USERINFO = re.compile(r"(\b[a-z][a-z0-9+.-]*://)[^/@\s]+@", re.IGNORECASE)
+
+
+def public_url(url: str) -> str:
+    """`url` as it may be shown: no user name or password, no query string."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def retry_after(headers: Any) -> float | None:
@@ -241,11 +324,6 @@ def _log_retry(state: RetryCallState) -> None:
     )
 
 
-def _tokens_used(raw: Any) -> int | None:
-    usage = getattr(raw.parse(), "usage", None)
-    return getattr(usage, "total_tokens", None) if usage is not None else None
-
-
 def _create_args(request: ChatRequest) -> dict[str, Any]:
     args: dict[str, Any] = {
         "model": request.model,
@@ -257,28 +335,6 @@ def _create_args(request: ChatRequest) -> dict[str, Any]:
     if request.response_format:
         args["response_format"] = request.response_format
     return args
-
-
-def _reply(completion: Any, attempts: int, waited: float, headers: dict[str, str]) -> ChatReply:
-    if not completion.choices:
-        raise ModelOutputError("the endpoint answered with no choices", reason="empty")
-    choice = completion.choices[0]
-    usage = Usage(calls=1)
-    if completion.usage is not None:
-        usage.prompt_tokens = completion.usage.prompt_tokens or 0
-        usage.completion_tokens = completion.usage.completion_tokens or 0
-        details = completion.usage.prompt_tokens_details
-        usage.cached_tokens = (details.cached_tokens or 0) if details else 0
-    return ChatReply(
-        content=choice.message.content,
-        finish_reason=choice.finish_reason or "stop",
-        model=completion.model or "",
-        usage=usage,
-        refusal=getattr(choice.message, "refusal", None),
-        attempts=attempts,
-        wait_s=waited,
-        headers={k.lower(): v for k, v in headers.items() if k.lower().startswith("x-ratelimit")},
-    )
 
 
 def _server_message(exc: openai.APIStatusError) -> str:
