@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
@@ -48,30 +49,35 @@ class RepairConfig(BaseModel):
 
     model: str = DEFAULT_MODEL
     fallback_model: str | None = Field(
-        None, description="tried once when the main model refuses or its content filter stops it"
+        default=None,
+        description="tried once when the main model refuses or its content filter stops it",
     )
     base_url: str | None = None
     api_key: SecretStr | None = None
     api_key_env: str = "OPENAI_API_KEY"
     style: Literal["minimal", "fluent"] = "minimal"
-    temperature: float = Field(0.0, ge=0.0, le=2.0)
-    chunk_chars: int = Field(3000, ge=200, description="most article characters per request")
-    context_chars: int = Field(120, ge=0, description="read-only context on each side of a chunk")
-    concurrency: int = Field(8, ge=1, le=256, description="requests in flight at once")
-    timeout: float = Field(120.0, gt=0, description="seconds to wait for one answer")
-    connect_timeout: float = Field(10.0, gt=0)
-    max_attempts: int = Field(5, ge=1, le=20, description="transport attempts per request")
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    chunk_chars: int = Field(
+        default=3000, ge=200, description="most article characters per request"
+    )
+    context_chars: int = Field(
+        default=120, ge=0, description="read-only context on each side of a chunk"
+    )
+    concurrency: int = Field(default=8, ge=1, le=256, description="requests in flight at once")
+    timeout: float = Field(default=120.0, gt=0, description="seconds to wait for one answer")
+    connect_timeout: float = Field(default=10.0, gt=0)
+    max_attempts: int = Field(default=5, ge=1, le=20, description="transport attempts per request")
     max_retry_seconds: float = Field(
-        180.0, gt=0, description="total time for one request's retries"
+        default=180.0, gt=0, description="total time for one request's retries"
     )
     max_reasks: int = Field(
-        2, ge=0, le=10, description="re-asks of a chunk whose answer failed checks"
+        default=2, ge=0, le=10, description="re-asks of a chunk whose answer failed checks"
     )
     glossary: dict[str, str] = Field(
         default_factory=dict, description="spelling -> canonical spelling, pinned by the editor"
     )
     glossary_pass: bool = Field(
-        True, description="ask the model once per article for one spelling per name"
+        default=True, description="ask the model once per article for one spelling per name"
     )
 
     @classmethod
@@ -93,4 +99,28 @@ class RepairConfig(BaseModel):
         key = self.api_key.get_secret_value() if self.api_key else env.get(self.api_key_env, "")
         if not key and not base_url:
             raise ConfigurationError(NO_ENDPOINT_HELP, setting="endpoint")
+        if base_url:
+            _check_base_url(base_url, self.api_key_env)
         return base_url, key or "no-key-needed"
+
+
+def _check_base_url(url: str, key_env: str) -> None:
+    """A base URL must be http(s) and carry no credentials.
+
+    `http://user:pass@host/v1` would send Basic auth instead of the bearer key and put the
+    password in every log line that names the URL; refusing it is clearer than stripping
+    it behind the user's back.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(
+            f"--base-url must be an http:// or https:// URL, such as "
+            f"http://localhost:11434/v1 (got {parts.scheme or 'no scheme'}://...)",
+            setting="base_url",
+        )
+    if parts.username or parts.password:
+        raise ConfigurationError(
+            "--base-url carries a user name or password; give the URL without them and put "
+            f"the API key in {key_env} (or name another variable with --api-key-env)",
+            setting="base_url",
+        )

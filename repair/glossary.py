@@ -152,7 +152,7 @@ class _Choice(BaseModel):
 
     cluster: str
     canonical: str = Field(min_length=1, max_length=120)
-    role: str = Field("", max_length=200)
+    role: str = Field(default="", max_length=200)
 
 
 class _Answer(BaseModel):

@@ -122,11 +122,13 @@ class ParagraphResult(BaseModel):
     status: ParagraphStatus
     source: str
     repaired: str
-    reason: str | None = Field(None, description="why it kept its original text")
+    reason: str | None = Field(default=None, description="why it kept its original text")
     findings: list[str] = Field(default_factory=list)
     attempts: int = 0
     at: int | None = Field(
-        None, ge=0, description="where `repaired` starts in the result's text (None: not kept)"
+        default=None,
+        ge=0,
+        description="where `repaired` starts in the result's text (None: not kept)",
     )
 
 
@@ -153,8 +155,12 @@ class Timings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     total_s: float = 0.0
-    model_wait_s: float = Field(0.0, description="sum of time spent waiting on the endpoint")
-    local_s: float = Field(0.0, description="time in our own code: segmenting, prompting, checking")
+    model_wait_s: float = Field(
+        default=0.0, description="sum of time spent waiting on the endpoint"
+    )
+    local_s: float = Field(
+        default=0.0, description="time in our own code: segmenting, prompting, checking"
+    )
 
 
 class RepairResult(BaseModel):
@@ -174,7 +180,7 @@ class RepairResult(BaseModel):
     notes: list[str] = Field(default_factory=list)
     edits: list[Edit] = Field(default_factory=list)
     report: ValidationReport | None = Field(
-        None, description="the whole article checked against its source, fact by fact"
+        default=None, description="the whole article checked against its source, fact by fact"
     )
 
     @property

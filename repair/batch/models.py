@@ -34,19 +34,19 @@ class BatchOptions(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    max_chars: int = Field(2_000_000, ge=1, description="larger articles are skipped")
-    encoding: str | None = Field(None, description="force one encoding (default: detect)")
-    requests_per_minute: float | None = Field(None, gt=0)
-    tokens_per_minute: float | None = Field(None, gt=0)
+    max_chars: int = Field(default=2_000_000, ge=1, description="larger articles are skipped")
+    encoding: str | None = Field(default=None, description="force one encoding (default: detect)")
+    requests_per_minute: float | None = Field(default=None, gt=0)
+    tokens_per_minute: float | None = Field(default=None, gt=0)
     in_flight: int | None = Field(
-        None, ge=1, description="articles held at once (default: twice the concurrency)"
+        default=None, ge=1, description="articles held at once (default: twice the concurrency)"
     )
-    retry_failed: bool = Field(False, description="redo failed and flagged articles too")
+    retry_failed: bool = Field(default=False, description="redo failed and flagged articles too")
     prices: dict[str, Price] = Field(
         default_factory=dict, description="model -> price, over the built-in table"
     )
     format: Literal["auto", "text", "markdown", "html"] = Field(
-        "auto", description="every article in this format (auto: its suffix or JSONL field)"
+        default="auto", description="every article in this format (auto: its suffix or JSONL field)"
     )
 
 
@@ -73,18 +73,22 @@ class ManifestEntry(BaseModel):
     id: str | None
     source: str = Field(description='path relative to SRC, or "line N" of the JSONL file')
     status: ArticleStatus
-    reason: str | None = Field(None, description="short code: empty, binary, model-call, ...")
-    error: str | None = Field(None, description="the reason in words")
-    output: str | None = Field(None, description="the repaired file, relative to DIR")
+    reason: str | None = Field(
+        default=None, description="short code: empty, binary, model-call, ..."
+    )
+    error: str | None = Field(default=None, description="the reason in words")
+    output: str | None = Field(default=None, description="the repaired file, relative to DIR")
     encoding: str | None = None
     notes: list[str] = Field(default_factory=list)
     chunks: int = 0
     paragraphs: dict[str, int] = Field(default_factory=dict)
     validation: Validation = Field(default_factory=Validation)
     calls: int = 0
-    cache_hits: int = Field(0, description="calls answered from the store, not the endpoint")
-    retries: int = Field(0, description="transport retries over all calls")
-    attempts: int = Field(0, description="runs that worked on this article")
+    cache_hits: int = Field(
+        default=0, description="calls answered from the store, not the endpoint"
+    )
+    retries: int = Field(default=0, description="transport retries over all calls")
+    attempts: int = Field(default=0, description="runs that worked on this article")
     usage: Usage = Field(default_factory=Usage)
     cost_usd: float | None = None
     duration_s: float = 0.0
@@ -98,16 +102,20 @@ class BatchSummary(BaseModel):
     src: str
     out: str
     manifest: str
-    output: str | None = Field(None, description="the output JSONL (JSONL input, whole runs)")
-    total: int = Field(0, description="articles in the archive")
-    articles: int = Field(0, description="articles this run met (all of them, unless stopped)")
+    output: str | None = Field(
+        default=None, description="the output JSONL (JSONL input, whole runs)"
+    )
+    total: int = Field(default=0, description="articles in the archive")
+    articles: int = Field(
+        default=0, description="articles this run met (all of them, unless stopped)"
+    )
     statuses: dict[str, int] = Field(default_factory=dict)
     reasons: dict[str, int] = Field(default_factory=dict, description="skipped and failed")
-    reused: int = Field(0, description="finished by an earlier run, not redone")
-    unfinished: int = Field(0, description="met but not finished (the run was stopped)")
+    reused: int = Field(default=0, description="finished by an earlier run, not redone")
+    unfinished: int = Field(default=0, description="met but not finished (the run was stopped)")
     usage: Usage = Field(default_factory=Usage, description="tokens of the articles met")
     cost_usd: float | None = None
-    requests: int = Field(0, description="requests this run sent to the endpoint")
+    requests: int = Field(default=0, description="requests this run sent to the endpoint")
     cache_hits: int = 0
     billed: Usage = Field(default_factory=Usage, description="tokens this run sent")
     billed_cost_usd: float | None = None
@@ -161,11 +169,13 @@ class Estimate(BaseModel):
     model: str
     articles: int = 0
     to_repair: int = 0
-    done_before: int = Field(0, description="finished in DIR by an earlier run")
+    done_before: int = Field(default=0, description="finished in DIR by an earlier run")
     skipped: int = 0
     reasons: dict[str, int] = Field(default_factory=dict)
     chunks: int = 0
-    calls: int = Field(0, description="first requests; re-asks after failed checks add more")
+    calls: int = Field(
+        default=0, description="first requests; re-asks after failed checks add more"
+    )
     usage: Usage = Field(default_factory=Usage)
     cost_usd: float | None = None
 
