@@ -120,8 +120,8 @@ def user_message(
         load("user"),
         glossary=render(load("glossary"), entries=entries) if entries else "",
         fence=fence_for(chunk),
-        before=chunk.before or "(start of article)",
-        after=chunk.after or "(end of article)",
+        before=framed(chunk.before) or "(start of article)",
+        after=framed(chunk.after) or "(end of article)",
         paragraphs="\n".join(f"{tag(u.id, u.kind)} {_one_line(u.text)}" for u in units),
         ids=id_ranges([u.id for u in units]),
         feedback=feedback,
@@ -165,6 +165,13 @@ def glossary_lines(glossary: Glossary) -> str:
         also = f"; also written: {', '.join(others)}" if others else ""
         lines.append(f"- {entry.canonical}{role}{also}")
     return "\n".join(lines)
+
+
+def framed(context: str) -> str:
+    """Read-only context, each line behind "> ": article text never starts a prompt line,
+    so a line of it shaped like a fence marker or a paragraph tag is inert."""
+    lines = (" ".join(line.split()) for line in context.splitlines())
+    return "\n".join(f"> {line}" for line in lines if line)
 
 
 def _one_line(text: str) -> str:
