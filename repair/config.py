@@ -79,6 +79,9 @@ class RepairConfig(BaseModel):
     glossary_pass: bool = Field(
         default=True, description="ask the model once per article for one spelling per name"
     )
+    request_log: str | None = Field(
+        default=None, description="append every request and its answer to this file (JSON lines)"
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **explicit: Any) -> RepairConfig:

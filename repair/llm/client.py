@@ -17,6 +17,7 @@ import asyncio
 import logging
 import re
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import urlsplit, urlunsplit
 
@@ -34,6 +35,7 @@ from repair.errors import ConfigurationError, ModelCallError, ModelOutputError
 from repair.llm.completion import body_limit, read_completion
 from repair.llm.pacing import GatedChat, RateGate
 from repair.llm.protocol import ChatModel, ChatReply, ChatRequest
+from repair.llm.recording import RecordedChat
 from repair.llm.tokens import token_reservation
 
 if TYPE_CHECKING:
@@ -66,6 +68,15 @@ def open_model(
     is, paced by `gate` when there is one), or an `openai.AsyncOpenAI` the caller built
     (wrapped, its own retries switched off).
     """
+    model, owned = _model(config, client, gate)
+    if config.request_log:
+        return RecordedChat(model, Path(config.request_log), close_inner=owned), True
+    return model, owned
+
+
+def _model(
+    config: RepairConfig, client: ClientArg, gate: RateGate | None
+) -> tuple[ChatModel, bool]:
     if client is None:
         return OpenAIChat(config, gate=gate), True
     if isinstance(client, ChatModel):
