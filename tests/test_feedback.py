@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from repair import repair_article
+from repair import ReasonCode, repair_article
 from repair.cli import main
 from repair.testing.fake import FakeServer
 
@@ -62,9 +62,11 @@ def test_a_number_changed_every_time_keeps_the_original_flagged(server: FakeServ
     assert len(server.chat_requests()) == 3
     first = result.paragraphs[0]
     assert first.status == "kept-original" and first.repaired == first.source
+    assert first.reason_code is ReasonCode.FACTS_CHANGED
     assert first.findings and "50" in first.findings[0]
     # The other paragraphs were fine the first time and stay repaired.
     assert [p.status for p in result.paragraphs[1:]] == ["repaired", "repaired"]
+    assert [p.reason_code for p in result.paragraphs[1:]] == [None, None]
 
 
 def test_repair_fix_exits_1_when_a_fact_keeps_changing(

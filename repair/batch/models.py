@@ -73,7 +73,9 @@ class ManifestEntry(BaseModel):
     id: str | None
     source: str = Field(description='path relative to SRC, or "line N" of the JSONL file')
     status: ArticleStatus
-    reason: str | None = Field(None, description="short code: empty, binary, model-call, ...")
+    reason: str | None = Field(
+        None, description="short code: empty, binary, model-unreachable, facts-changed, ..."
+    )
     error: str | None = Field(None, description="the reason in words")
     output: str | None = Field(None, description="the repaired file, relative to DIR")
     encoding: str | None = None
