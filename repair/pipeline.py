@@ -21,7 +21,7 @@ from repair.answer import AnswerProblem, ParsedAnswer, ProblemCode, parse_answer
 from repair.chunker import Chunk, Plan, Unit, plan
 from repair.config import RepairConfig
 from repair.edits import compute_edits
-from repair.errors import InputError, ModelCallError, ModelOutputError
+from repair.errors import FactError, InputError, ModelCallError, ModelOutputError
 from repair.formats import Format
 from repair.formats.inline import plain
 from repair.formats.text import Paragraph
@@ -345,7 +345,13 @@ def _accept(
             outcome.keep(ReasonCode.MARKUP_CHANGED, f"the repair changed the markup: {markup}")
             feedback.append(f"{unit_id}: {markup}")
             continue
-        findings = check_repair(unit, text, glossary)
+        try:
+            findings = check_repair(unit, text, glossary)
+        except FactError as exc:
+            # Unread facts prove nothing either way: keep the original rather than lose the
+            # whole article; another answer may read better, so the unit stays pending.
+            outcome.keep(ReasonCode.FACTS_UNCHECKED, f"the facts could not be compared: {exc}")
+            continue
         if findings:
             outcome.findings = findings
             outcome.keep(

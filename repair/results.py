@@ -27,6 +27,7 @@ class ReasonCode(StrEnum):
     ANSWER_UNUSABLE = "answer-unusable"  # missing, duplicated, cut off, commentary, echo...
     MARKUP_CHANGED = "markup-changed"  # placeholders or the paragraph's markup moved
     FACTS_CHANGED = "facts-changed"  # the validator found a changed fact
+    FACTS_UNCHECKED = "facts-unchecked"  # the facts could not be compared at all
 
 
 IssueKind = Literal[
