@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from repair.chunker import Unit
 from repair.formats.inline import (
@@ -21,6 +22,7 @@ from repair.formats.inline import (
     placeholder_problem,
 )
 from repair.formats.text import BlockKind
+from repair.results import ReasonCode
 
 _TAG = re.compile(r"^[ \t]*\[\[(P\d+(?:\.\d+)?)(?:\|[a-z]+)?\]\][ \t]*", re.MULTILINE)
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
@@ -48,17 +50,54 @@ _PROMPT_MARKERS = (
 _ECHO_MARKERS = ("@@DATA-", "PASSAGE TO REPAIR", "answer with exactly those tagged paragraphs")
 
 
+class ProblemCode(StrEnum):
+    """What is wrong with an answer, or with one paragraph of it.
+
+    The values are those `ModelOutputError(reason=...)` uses for the same faults.
+    """
+
+    EMPTY = "empty"
+    PROMPT_ECHO = "prompt-echo"
+    REFUSAL = "refusal"
+    CONTENT_FILTER = "content-filter"
+    MISSING_ID = "missing-id"
+    DUPLICATE_ID = "duplicate-id"
+    COMMENTARY = "commentary"
+    LENGTH = "length"  # cut off by the token limit
+    IMPLAUSIBLE_LENGTH = "implausible-length"
+    FINISH_REASON = "finish-reason"  # the answer ended some other way than stop or length
+    PLACEHOLDER = "placeholder"
+    MARKUP = "markup"
+    UNUSABLE = "unusable"  # the endpoint's answer could not be read at all
+
+
+# What each problem makes of the paragraph, should it keep its original text: a refusal
+# might not repeat on another model, a moved placeholder is a markup change, the rest is
+# an answer that simply could not be used.
+_KEPT_BECAUSE = {
+    ProblemCode.REFUSAL: ReasonCode.MODEL_REFUSED,
+    ProblemCode.CONTENT_FILTER: ReasonCode.MODEL_REFUSED,
+    ProblemCode.PLACEHOLDER: ReasonCode.MARKUP_CHANGED,
+    ProblemCode.MARKUP: ReasonCode.MARKUP_CHANGED,
+}
+
+
 @dataclass(frozen=True, slots=True)
-class Problem:
-    reason: str  # short code: missing-id, duplicate-id, empty, commentary, refusal, ...
+class AnswerProblem:
+    code: ProblemCode
     message: str  # one line a human (and the model, as feedback) understands
     unit_ids: tuple[str, ...] = ()
+
+    @property
+    def reason_code(self) -> ReasonCode:
+        """The code a paragraph kept original because of this problem carries."""
+        return _KEPT_BECAUSE.get(self.code, ReasonCode.ANSWER_UNUSABLE)
 
 
 @dataclass(slots=True)
 class ParsedAnswer:
     texts: dict[str, str] = field(default_factory=dict)  # usable repairs by unit id
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[AnswerProblem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # harmless oddities, for the record
 
     def failed(self, unit_ids: Sequence[str]) -> set[str]:
@@ -76,25 +115,11 @@ def parse_answer(
     result = ParsedAnswer()
     wanted = [u.id for u in units]
     text = (content or "").strip()
-    if not text:
-        result.problems.append(Problem("empty", "the answer was empty", tuple(wanted)))
-        return result
-    sources = " ".join(u.text for u in units)
-    echoed = next((m for m in _ECHO_MARKERS if m in text and m not in sources), None)
-    if echoed:
-        message = f"the answer repeated the prompt ({echoed!r}) instead of repairing the text"
-        result.problems.append(Problem("prompt-echo", message, tuple(wanted)))
+    whole = _unreadable_answer(text, units)
+    if whole is not None:
+        result.problems.append(whole)
         return result
     matches = list(_TAG.finditer(text))
-    if not matches:
-        reason = "refusal" if _REFUSAL.match(text) else "missing-id"
-        message = (
-            "the model refused to repair the passage"
-            if reason == "refusal"
-            else "the answer had no paragraph tags such as [[P1]]"
-        )
-        result.problems.append(Problem(reason, message, tuple(wanted)))
-        return result
     preamble = text[: matches[0].start()].strip()
     if preamble:
         # Outside every paragraph: drop it, it cannot leak into the article.
@@ -119,16 +144,41 @@ def parse_answer(
     for unit_id in wanted:
         problem = _check(by_id[unit_id], sections.get(unit_id))
         if problem is None and truncated and unit_id == last_written:
-            problem = Problem(
-                "length", "the answer was cut off (length limit) in this paragraph", (unit_id,)
+            problem = AnswerProblem(
+                ProblemCode.LENGTH,
+                "the answer was cut off (length limit) in this paragraph",
+                (unit_id,),
             )
         if problem is None and truncated and unit_id not in sections:
-            problem = Problem("length", "the answer was cut off before this paragraph", (unit_id,))
+            problem = AnswerProblem(
+                ProblemCode.LENGTH, "the answer was cut off before this paragraph", (unit_id,)
+            )
         if problem:
             result.problems.append(problem)
         else:
             result.texts[unit_id] = sections[unit_id][0]
     return result
+
+
+def _unreadable_answer(text: str, units: Sequence[Unit]) -> AnswerProblem | None:
+    """A problem with the answer as a whole: none of its paragraphs can be read."""
+    everyone = tuple(u.id for u in units)
+    if not text:
+        return AnswerProblem(ProblemCode.EMPTY, "the answer was empty", everyone)
+    sources = " ".join(u.text for u in units)
+    echoed = next((m for m in _ECHO_MARKERS if m in text and m not in sources), None)
+    if echoed:
+        message = f"the answer repeated the prompt ({echoed!r}) instead of repairing the text"
+        return AnswerProblem(ProblemCode.PROMPT_ECHO, message, everyone)
+    if _TAG.search(text):
+        return None
+    if _REFUSAL.match(text):
+        return AnswerProblem(
+            ProblemCode.REFUSAL, "the model refused to repair the passage", everyone
+        )
+    return AnswerProblem(
+        ProblemCode.MISSING_ID, "the answer had no paragraph tags such as [[P1]]", everyone
+    )
 
 
 def _first_block(section: str) -> tuple[str, str]:
@@ -137,40 +187,44 @@ def _first_block(section: str) -> tuple[str, str]:
     return parts[0].strip(), (parts[1].strip() if len(parts) > 1 else "")
 
 
-def _check(unit: Unit, bodies: list[str] | None) -> Problem | None:
-    ids = (unit.id,)
+def _check(unit: Unit, bodies: list[str] | None) -> AnswerProblem | None:
+    def problem(code: ProblemCode, message: str) -> AnswerProblem:
+        return AnswerProblem(code, message, (unit.id,))
+
     if bodies is None:
-        return Problem("missing-id", f"paragraph {unit.id} was missing from the answer", ids)
+        return problem(ProblemCode.MISSING_ID, f"paragraph {unit.id} was missing from the answer")
     if len(bodies) > 1:
-        return Problem("duplicate-id", f"paragraph {unit.id} appeared {len(bodies)} times", ids)
+        return problem(
+            ProblemCode.DUPLICATE_ID, f"paragraph {unit.id} appeared {len(bodies)} times"
+        )
     body = bodies[0]
     if not body:
-        return Problem("empty", f"paragraph {unit.id} came back empty", ids)
+        return problem(ProblemCode.EMPTY, f"paragraph {unit.id} came back empty")
     if _COMMENTARY_OPENING.match(body) and not _COMMENTARY_OPENING.match(unit.text):
-        return Problem(
-            "commentary", f"paragraph {unit.id} starts with commentary: {body[:60]!r}", ids
+        return problem(
+            ProblemCode.COMMENTARY, f"paragraph {unit.id} starts with commentary: {body[:60]!r}"
         )
     if _REFUSAL.match(body) and not _REFUSAL.match(unit.text):
-        return Problem("refusal", f"the model refused to repair paragraph {unit.id}", ids)
+        return problem(ProblemCode.REFUSAL, f"the model refused to repair paragraph {unit.id}")
     echoed = next((m for m in _PROMPT_MARKERS if m in body and m not in unit.text), None)
     if echoed:
-        return Problem("prompt-echo", f"paragraph {unit.id} contains prompt text ({echoed!r})", ids)
+        return problem(
+            ProblemCode.PROMPT_ECHO, f"paragraph {unit.id} contains prompt text ({echoed!r})"
+        )
     wrong = placeholder_problem(unit.text, body)
     if wrong:
-        return Problem("placeholder", f"paragraph {unit.id}: {wrong}", ids)
+        return problem(ProblemCode.PLACEHOLDER, f"paragraph {unit.id}: {wrong}")
     markup = invented_markup(unit.text, body)
     if markup:
-        return Problem(
-            "markup",
+        return problem(
+            ProblemCode.MARKUP,
             f"paragraph {unit.id} has markup of its own ({markup[:40]!r}); write plain words "
             "and keep only the placeholders",
-            ids,
         )
     if not plausible_length(unit.text, body, caption=unit.kind is BlockKind.CAPTION):
-        return Problem(
-            "implausible-length",
+        return problem(
+            ProblemCode.IMPLAUSIBLE_LENGTH,
             f"paragraph {unit.id} changed length from {len(unit.text)} to {len(body)} characters",
-            ids,
         )
     return None
 

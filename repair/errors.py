@@ -47,8 +47,9 @@ class ModelCallError(RepairError):
 class ModelOutputError(RepairError):
     """The endpoint answered, but the answer cannot be used as a repair.
 
-    Context: ``reason`` (short code such as ``length`` or ``missing-ids``) and
-    ``paragraph_ids`` when the problem is tied to paragraphs.
+    Context: ``reason`` (short code such as ``content-filter`` or ``empty``: the pipeline
+    reads it as a `repair.answer.ProblemCode`) and ``paragraph_ids`` when the problem is
+    tied to paragraphs.
     """
 
 

@@ -11,17 +11,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from repair import formats, prompts
 from repair.aio import run_sync
-from repair.answer import ParsedAnswer, Problem, parse_answer
+from repair.answer import AnswerProblem, ParsedAnswer, ProblemCode, parse_answer
 from repair.chunker import Chunk, Plan, Unit, plan
 from repair.config import RepairConfig
 from repair.edits import compute_edits
-from repair.errors import InputError, ModelCallError, ModelOutputError
+from repair.errors import FactError, InputError, ModelCallError, ModelOutputError
 from repair.formats import Format
 from repair.formats.inline import plain
 from repair.formats.text import Paragraph
@@ -39,6 +39,7 @@ from repair.results import (
     Glossary,
     ParagraphResult,
     ParagraphStatus,
+    ReasonCode,
     RepairResult,
     Timings,
     Usage,
@@ -51,15 +52,24 @@ ProgressCallback = Callable[[int, int], None]  # (chunks done, chunks in all)
 
 # Statuses that make a fatal configuration problem: re-asking cannot help, stop the article.
 _FATAL_STATUS = frozenset({400, 401, 403, 404})
-_REFUSALS = frozenset({"refusal", "content-filter"})
+# Parse problems that, covering every unit asked for, speak for the answer as a whole.
+_WHOLE_ANSWER = frozenset({ProblemCode.REFUSAL, ProblemCode.PROMPT_ECHO})
 
 
 @dataclass(slots=True)
 class _UnitOutcome:
     text: str | None = None  # the accepted repair, if any
-    reason: str | None = None  # why it was not repaired
+    code: ReasonCode | None = None  # why it was not repaired...
+    reason: str | None = None  # ...and the same in words
     findings: list[str] = field(default_factory=list)
     attempts: int = 0
+
+    def keep(self, code: ReasonCode, reason: str) -> None:
+        """Not repaired (yet): a later answer may still be accepted."""
+        self.code, self.reason = code, reason
+
+    def accept(self, text: str) -> None:
+        self.text, self.code, self.reason, self.findings = text, None, None, []
 
 
 @dataclass(slots=True)
@@ -210,11 +220,11 @@ async def _repair_chunk(run: _Run, chunk: Chunk, glossary: Glossary) -> dict[str
         except ModelCallError as exc:
             if exc.context.get("status") in _FATAL_STATUS:
                 raise
-            _mark(outcomes, pending, f"model call failed: {exc.message}")
+            reason = f"model call failed: {exc.message}"
+            _mark(outcomes, pending, ReasonCode.MODEL_UNREACHABLE, reason)
             break  # the transport layer already retried: asking again would multiply
         except ModelOutputError as exc:
-            reason = str(exc.context.get("reason", "unusable"))
-            problem = Problem(reason, exc.message, tuple(pending))
+            problem = AnswerProblem(_output_code(exc), exc.message, tuple(pending))
         _count_attempt(outcomes, pending)
         if problem is None:
             run.notes.extend(f"chunk {chunk.index + 1}: {note}" for note in parsed.notes)
@@ -223,9 +233,9 @@ async def _repair_chunk(run: _Run, chunk: Chunk, glossary: Glossary) -> dict[str
             pending = [i for i in pending if outcomes[i].text is None]
             continue
         # Nothing in this answer is usable.
-        _mark(outcomes, pending, problem.message)
+        _mark(outcomes, pending, problem.reason_code, problem.message)
         feedback = [problem.message]
-        if problem.reason in _REFUSALS:
+        if problem.reason_code is ReasonCode.MODEL_REFUSED:
             if not config.fallback_model or model == config.fallback_model:
                 break  # re-asking the same model the same question gets the same refusal
             model = config.fallback_model
@@ -287,19 +297,29 @@ def _parse(reply: ChatReply, chunk: Chunk, pending: list[str]) -> ParsedAnswer:
 
 def _whole_answer_problem(
     reply: ChatReply, parsed: ParsedAnswer, pending: list[str]
-) -> Problem | None:
+) -> AnswerProblem | None:
     ids = tuple(pending)
     if reply.finish_reason == "content_filter":
-        return Problem("content-filter", "the provider's content filter stopped the answer", ids)
+        message = "the provider's content filter stopped the answer"
+        return AnswerProblem(ProblemCode.CONTENT_FILTER, message, ids)
     if reply.refusal:
-        return Problem("refusal", f"the model refused: {reply.refusal[:120]}", ids)
+        return AnswerProblem(ProblemCode.REFUSAL, f"the model refused: {reply.refusal[:120]}", ids)
     if reply.finish_reason not in ("stop", "length", "eos", "end_turn"):
-        return Problem("finish-reason", f"the answer ended with '{reply.finish_reason}'", ids)
+        message = f"the answer ended with '{reply.finish_reason}'"
+        return AnswerProblem(ProblemCode.FINISH_REASON, message, ids)
     # Parse-level problems that cover the whole answer (a refusal in words, an echo).
     for problem in parsed.problems:
-        if problem.reason in ("refusal", "prompt-echo") and set(problem.unit_ids) >= set(ids):
+        if problem.code in _WHOLE_ANSWER and set(problem.unit_ids) >= set(ids):
             return problem
     return None
+
+
+def _output_code(exc: ModelOutputError) -> ProblemCode:
+    """The answer problem an unusable reply names (the client says content-filter, empty)."""
+    try:
+        return ProblemCode(str(exc.context.get("reason")))
+    except ValueError:
+        return ProblemCode.UNUSABLE
 
 
 def _accept(
@@ -313,8 +333,7 @@ def _accept(
     by_id = {u.id: u for u in chunk.units}
     feedback: list[str] = []
     for problem in parsed.problems:
-        for unit_id in problem.unit_ids:
-            outcomes[unit_id].reason = problem.message
+        _mark(outcomes, problem.unit_ids, problem.reason_code, problem.message)
         feedback.append(problem.message)
     for unit_id, text in parsed.texts.items():
         outcome = outcomes[unit_id]
@@ -323,16 +342,24 @@ def _accept(
         inline = paragraphs[unit.id].inline if unit.id in paragraphs else None
         markup = inline.problem(text) if inline else None
         if markup:
-            outcome.reason = f"the repair changed the markup: {markup}"
+            outcome.keep(ReasonCode.MARKUP_CHANGED, f"the repair changed the markup: {markup}")
             feedback.append(f"{unit_id}: {markup}")
             continue
-        findings = check_repair(unit, text, glossary)
+        try:
+            findings = check_repair(unit, text, glossary)
+        except FactError as exc:
+            # Unread facts prove nothing either way: keep the original rather than lose the
+            # whole article; another answer may read better, so the unit stays pending.
+            outcome.keep(ReasonCode.FACTS_UNCHECKED, f"the facts could not be compared: {exc}")
+            continue
         if findings:
             outcome.findings = findings
-            outcome.reason = f"the repair changed facts: {'; '.join(findings)}"
+            outcome.keep(
+                ReasonCode.FACTS_CHANGED, f"the repair changed facts: {'; '.join(findings)}"
+            )
             feedback.extend(f"{unit_id}: {f}" for f in findings)
         else:
-            outcome.text, outcome.reason, outcome.findings = text, None, []
+            outcome.accept(text)
     return feedback
 
 
@@ -349,9 +376,11 @@ def check_repair(unit: Unit, repaired: str, glossary: Mapping[str, str]) -> list
     return [issue.message for issue in issues]
 
 
-def _mark(outcomes: dict[str, _UnitOutcome], unit_ids: list[str], reason: str) -> None:
+def _mark(
+    outcomes: dict[str, _UnitOutcome], unit_ids: Iterable[str], code: ReasonCode, reason: str
+) -> None:
     for unit_id in unit_ids:
-        outcomes[unit_id].reason = reason
+        outcomes[unit_id].keep(code, reason)
 
 
 def _count_attempt(outcomes: dict[str, _UnitOutcome], unit_ids: list[str]) -> None:
@@ -360,6 +389,18 @@ def _count_attempt(outcomes: dict[str, _UnitOutcome], unit_ids: list[str]) -> No
 
 
 # --- stitching ------------------------------------------------------------------------
+
+
+def _paragraph_code(failed: list[_UnitOutcome]) -> ReasonCode | None:
+    """One code for a paragraph whose pieces may have failed for different reasons.
+
+    A piece the model could not be asked about outweighs the rest: that is what makes the
+    article `failed`, to be tried again, rather than flagged for an editor.
+    """
+    codes = [o.code for o in failed if o.code is not None]
+    if ReasonCode.MODEL_UNREACHABLE in codes:
+        return ReasonCode.MODEL_UNREACHABLE
+    return codes[0] if codes else None
 
 
 def _stitch(
@@ -379,7 +420,12 @@ def _stitch(
         # Pieces of one paragraph were checked one by one; their markup only now, whole.
         markup = paragraph.inline.problem(view) if paragraph.inline and not failed else None
         if markup:
-            failed.append(_UnitOutcome(reason=f"the repair changed the markup: {markup}"))
+            failed.append(
+                _UnitOutcome(
+                    code=ReasonCode.MARKUP_CHANGED,
+                    reason=f"the repair changed the markup: {markup}",
+                )
+            )
         raw = paragraph.raw if failed else paragraph.render(view)
         status: ParagraphStatus
         if failed:
@@ -399,6 +445,7 @@ def _stitch(
                 repaired=raw,
                 at=at,
                 reason="; ".join(dict.fromkeys(o.reason or "" for o in failed)) or None,
+                reason_code=_paragraph_code(failed),
                 findings=[f for o in failed for f in o.findings],
                 attempts=max(
                     (outcomes[u.id].attempts for u in units if u.id in outcomes), default=0

@@ -7,11 +7,28 @@ and the library. They sit on the ground floor so that every layer can speak them
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 ParagraphStatus = Literal["repaired", "unchanged", "kept-original"]
+
+
+class ReasonCode(StrEnum):
+    """Why a paragraph kept its original text, as a code other modules can act on.
+
+    `ParagraphResult.reason` says the same in words, for people; code decides on this
+    (the batch tells a failed article from a flagged one by it).
+    """
+
+    MODEL_UNREACHABLE = "model-unreachable"  # the request failed, retries and all
+    MODEL_REFUSED = "model-refused"  # a refusal, or the provider's content filter
+    ANSWER_UNUSABLE = "answer-unusable"  # missing, duplicated, cut off, commentary, echo...
+    MARKUP_CHANGED = "markup-changed"  # placeholders or the paragraph's markup moved
+    FACTS_CHANGED = "facts-changed"  # the validator found a changed fact
+    FACTS_UNCHECKED = "facts-unchecked"  # the facts could not be compared at all
+
 
 IssueKind = Literal[
     "number", "date", "entity", "quote", "negation", "omission", "addition", "structure"
@@ -122,7 +139,8 @@ class ParagraphResult(BaseModel):
     status: ParagraphStatus
     source: str
     repaired: str
-    reason: str | None = Field(default=None, description="why it kept its original text")
+    reason: str | None = Field(default=None, description="why it kept its original text, in words")
+    reason_code: ReasonCode | None = Field(default=None, description="the same reason, as a code")
     findings: list[str] = Field(default_factory=list)
     attempts: int = 0
     at: int | None = Field(

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from repair.answer import parse_answer, plausible_length
+from repair.answer import ProblemCode, parse_answer, plausible_length
 from repair.chunker import Unit
 from repair.formats.text import BlockKind
+from repair.results import ReasonCode
 
 UNITS = [
     Unit("P1", "P1", BlockKind.PARAGRAPH, "The first paragraph of the garbled text.", "\n\n"),
@@ -29,7 +30,7 @@ def test_order_does_not_matter_and_type_suffix_is_accepted() -> None:
 
 
 @pytest.mark.parametrize(
-    ("content", "reason", "usable"),
+    ("content", "code", "usable"),
     [
         (None, "empty", set()),
         ("   ", "empty", set()),
@@ -52,10 +53,27 @@ def test_order_does_not_matter_and_type_suffix_is_accepted() -> None:
         ),
     ],
 )
-def test_bad_answers_are_detected(content: str | None, reason: str, usable: set[str]) -> None:
+def test_bad_answers_are_detected(content: str | None, code: str, usable: set[str]) -> None:
     parsed = parse_answer(content, [*UNITS, LONG] if "[[P3]]" in (content or "") else UNITS)
-    assert reason in {p.reason for p in parsed.problems}
+    assert code in {p.code for p in parsed.problems}
     assert set(parsed.texts) == usable
+
+
+@pytest.mark.parametrize(
+    ("content", "code", "kept_because"),
+    [
+        ("I'm sorry, but I can't help with that.", ProblemCode.REFUSAL, ReasonCode.MODEL_REFUSED),
+        ("   ", ProblemCode.EMPTY, ReasonCode.ANSWER_UNUSABLE),
+        (GOOD + "\n[[P2]] Again.", ProblemCode.DUPLICATE_ID, ReasonCode.ANSWER_UNUSABLE),
+        ("[[P1]] One.\n[[P2]] <t1/>Two.", ProblemCode.PLACEHOLDER, ReasonCode.MARKUP_CHANGED),
+    ],
+)
+def test_each_problem_says_what_it_makes_of_a_kept_paragraph(
+    content: str, code: ProblemCode, kept_because: ReasonCode
+) -> None:
+    (problem,) = parse_answer(content, UNITS).problems
+    assert problem.code is code
+    assert problem.reason_code is kept_because
 
 
 def test_commentary_around_the_paragraphs_is_dropped_not_pasted() -> None:
@@ -71,7 +89,7 @@ def test_a_truncated_answer_keeps_only_complete_paragraphs() -> None:
         "[[P1]] The first paragraph, repaired.\n[[P2]] The sec", UNITS, truncated=True
     )
     assert set(parsed.texts) == {"P1"}
-    assert [p.reason for p in parsed.problems] == ["length"]
+    assert [p.code for p in parsed.problems] == ["length"]
 
 
 def test_unknown_ids_are_ignored() -> None:
@@ -111,7 +129,7 @@ MARKED = Unit(
 
 
 @pytest.mark.parametrize(
-    ("answer", "reason"),
+    ("answer", "code"),
     [
         ("The envoy <t1>Steve Witkoff</t1> flew<t2/>to Moscow<t3/>.", None),
         # Spacing and case models use for tags are read as the placeholder sent.
@@ -123,13 +141,13 @@ MARKED = Unit(
         ("The envoy <t1>Steve Witkoff</t1> flew<t2/>to **Moscow**<t3/>.", "markup"),
     ],
 )
-def test_placeholders_must_come_back_once_in_order(answer: str, reason: str | None) -> None:
+def test_placeholders_must_come_back_once_in_order(answer: str, code: str | None) -> None:
     parsed = parse_answer(f"[[P4]] {answer}", [MARKED])
-    if reason is None:
+    if code is None:
         assert not parsed.problems
         assert parsed.texts["P4"] == "The envoy <t1>Steve Witkoff</t1> flew<t2/>to Moscow<t3/>."
     else:
-        assert [p.reason for p in parsed.problems] == [reason]
+        assert [p.code for p in parsed.problems] == [code]
         assert "P4" not in parsed.texts
 
 

@@ -25,7 +25,9 @@ from repair.batch import BatchOptions, ManifestEntry, Progress
 from repair.batch.archive import count_articles, decode, read_archive, unsafe_id
 from repair.cli import main
 from repair.cli.batch import ProgressPrinter, progress_line, progress_mode
+from repair.errors import ModelCallError
 from repair.llm import ChatReply, ChatRequest, OpenAIChat
+from repair.results import Usage
 from repair.testing.fake import FakeServer, Logged
 
 from .conftest import TEST_KEY, config_for, small_article
@@ -429,9 +431,9 @@ def test_retry_failed_redoes_failed_and_flagged_articles_only(
     first = batch.run(src, out, config, options=one_at_a_time)
     statuses = {e["source"]: (e["status"], e["reason"]) for e in manifest(out)}
     assert statuses == {
-        "a.txt": ("failed", "model-call"),
+        "a.txt": ("failed", "model-unreachable"),
         "world/b.md": ("repaired", None),
-        "world/2024/c.txt": ("flagged", "kept-original"),
+        "world/2024/c.txt": ("flagged", "answer-unusable"),
     }
     assert first.exit_code == 1 and not (out / "a.txt").exists()
     sent = requests(server)
@@ -461,7 +463,39 @@ def test_an_endpoint_that_is_down_fails_articles_not_the_job(
     summary = batch.run(three_articles(tmp_path), tmp_path / "out", config)
     assert summary.statuses["failed"] == 3 and summary.exit_code == 1
     for entry in manifest(tmp_path / "out"):
-        assert entry["reason"] == "model-call" and "could not connect" in entry["error"]
+        assert entry["reason"] == "model-unreachable" and "could not connect" in entry["error"]
+
+
+class DownForP2:
+    """A ChatModel that answers nothing usable for P1 and cannot be reached for P2."""
+
+    async def complete(self, request: ChatRequest) -> ChatReply:
+        if "[[P2]]" in request.messages[-1]["content"]:
+            raise ModelCallError("HTTP 503 after 1 attempt(s)", status=503, attempts=1)
+        return ChatReply("", "stop", request.model, Usage(calls=1))
+
+    async def aclose(self) -> None:
+        return None
+
+
+def test_an_article_is_failed_by_the_code_of_any_paragraph_the_model_could_not_do(
+    tmp_path: Path,
+) -> None:
+    # Paragraphs long enough that each is a chunk of its own (chunk_chars is 200).
+    first = " ".join(["The council met on Monday to discuss the budget."] * 3)
+    second = " ".join(["The mayor said on Tuesday that the vote would wait a week."] * 3)
+    src = make_folder(tmp_path / "src", {"a.txt": f"{first}\n\n{second}\n"})
+    with FakeServer() as server:
+        config = config_for(server, glossary_pass=False, chunk_chars=200, max_reasks=1)
+    summary = batch.run(src, tmp_path / "out", config, client=DownForP2())
+    (entry,) = manifest(tmp_path / "out")
+    # P1 comes first, kept for an unusable answer; P2's unreachable model still decides.
+    flagged = entry["validation"]["flagged"]
+    assert [p["id"] for p in flagged] == ["P1", "P2"]
+    assert flagged[0]["reason"] == "the answer was empty"
+    assert entry["status"] == "failed" and entry["reason"] == "model-unreachable"
+    assert "HTTP 503" in entry["error"]
+    assert summary.reasons == {"model-unreachable": 1} and summary.exit_code == 1
 
 
 # --- pacing ---------------------------------------------------------------------------

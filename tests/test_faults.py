@@ -9,7 +9,15 @@ from __future__ import annotations
 
 import pytest
 
-from repair import ModelCallError, RepairResult, repair_article
+from repair import (
+    ChatReply,
+    ChatRequest,
+    ModelCallError,
+    ModelOutputError,
+    ReasonCode,
+    RepairResult,
+    repair_article,
+)
 from repair.testing.fake import FakeServer
 
 from .conftest import TEST_KEY, config_for, small_article
@@ -41,6 +49,19 @@ def test_retries_stop_at_the_policy_limit_and_the_chunk_is_kept(server: FakeServ
     assert result.text == SOURCE
     assert all(p.status == "kept-original" for p in result.paragraphs)
     assert "HTTP 503 after 3 attempt(s)" in (result.paragraphs[0].reason or "")
+    assert all(p.reason_code is ReasonCode.MODEL_UNREACHABLE for p in result.paragraphs)
+
+
+def test_a_dropped_connection_keeps_the_paragraphs_as_model_unreachable(
+    server: FakeServer,
+) -> None:
+    server.script("drop")
+    result = _repair(server, max_attempts=1)
+    assert result.text == SOURCE
+    assert [p.reason_code for p in result.paragraphs] == [ReasonCode.MODEL_UNREACHABLE] * 3
+    # The code is for programs; the words stay for people, and in the JSON both read plainly.
+    assert all(p.reason and p.reason.startswith("model call failed") for p in result.paragraphs)
+    assert '"reason_code":"model-unreachable"' in result.model_dump_json()
 
 
 def test_retry_after_is_honoured(server: FakeServer) -> None:
@@ -79,6 +100,7 @@ def test_persistent_bad_answers_keep_the_original_flagged(server: FakeServer, fa
     for paragraph in flagged:
         assert paragraph.repaired == paragraph.source
         assert paragraph.reason
+        assert paragraph.reason_code is ReasonCode.ANSWER_UNUSABLE
     # Paragraphs that did come back usable are kept; nothing is lost either way.
     assert len(result.paragraphs) == 3
     for paragraph in result.paragraphs:
@@ -95,6 +117,7 @@ def test_refusals_keep_the_original_without_a_fallback(server: FakeServer, fault
     assert len(server.chat_requests()) == 1  # the same model would refuse the same question
     assert result.text == SOURCE
     assert all(p.status == "kept-original" for p in result.paragraphs)
+    assert all(p.reason_code is ReasonCode.MODEL_REFUSED for p in result.paragraphs)
 
 
 @pytest.mark.parametrize("fault", ["refusal", "content-filter"])
@@ -124,6 +147,40 @@ def test_client_errors_fail_fast_with_advice_and_no_key(server: FakeServer, stat
         assert "OPENAI_API_KEY" in message
 
 
+class UnusableReplies:
+    """A ChatModel whose every reply the client could not read, for the reason given."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason, self.calls = reason, 0
+
+    async def complete(self, request: ChatRequest) -> ChatReply:
+        self.calls += 1
+        raise ModelOutputError("the reply could not be read", reason=self.reason)
+
+    async def aclose(self) -> None:
+        return None
+
+
+@pytest.mark.parametrize(
+    ("reason", "code", "calls"),
+    [
+        # Azure's 400 for a filtered prompt: a refusal, so the same model is not asked again.
+        ("content-filter", ReasonCode.MODEL_REFUSED, 1),
+        ("empty", ReasonCode.ANSWER_UNUSABLE, 3),
+        ("something-new", ReasonCode.ANSWER_UNUSABLE, 3),
+    ],
+)
+def test_an_unreadable_reply_keeps_the_original_with_the_matching_code(
+    server: FakeServer, reason: str, code: ReasonCode, calls: int
+) -> None:
+    model = UnusableReplies(reason)
+    result = repair_article(SOURCE, config_for(server, max_reasks=2), client=model)
+    assert model.calls == calls
+    assert result.text == SOURCE
+    assert all(p.reason_code is code for p in result.paragraphs)
+    assert all(p.reason == "the reply could not be read" for p in result.paragraphs)
+
+
 def test_unreachable_endpoint_keeps_everything_original() -> None:
     with FakeServer() as server:
         config = config_for(server, max_attempts=2)
@@ -131,6 +188,7 @@ def test_unreachable_endpoint_keeps_everything_original() -> None:
     result = repair_article(SOURCE, config)
     assert result.text == SOURCE
     assert all("could not connect" in (p.reason or "") for p in result.paragraphs)
+    assert all(p.reason_code is ReasonCode.MODEL_UNREACHABLE for p in result.paragraphs)
 
 
 def test_random_faults_at_thirty_percent_still_give_the_reference() -> None:

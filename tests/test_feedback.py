@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from repair import repair_article
+from repair import FactError, ReasonCode, pipeline, repair_article
 from repair.cli import main
 from repair.testing.fake import FakeServer
 
@@ -62,9 +62,11 @@ def test_a_number_changed_every_time_keeps_the_original_flagged(server: FakeServ
     assert len(server.chat_requests()) == 3
     first = result.paragraphs[0]
     assert first.status == "kept-original" and first.repaired == first.source
+    assert first.reason_code is ReasonCode.FACTS_CHANGED
     assert first.findings and "50" in first.findings[0]
     # The other paragraphs were fine the first time and stay repaired.
     assert [p.status for p in result.paragraphs[1:]] == ["repaired", "repaired"]
+    assert [p.reason_code for p in result.paragraphs[1:]] == [None, None]
 
 
 def test_repair_fix_exits_1_when_a_fact_keeps_changing(
@@ -78,3 +80,17 @@ def test_repair_fix_exits_1_when_a_fact_keeps_changing(
     assert code == 1
     assert "50-day" in out  # the original paragraph, not the changed one
     assert "flagged P1" in err and "50" in err
+
+
+def test_facts_that_cannot_be_compared_keep_the_original_not_lose_the_article(
+    server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unreadable(source: str, repaired: str, **_: object) -> list[object]:
+        raise FactError("could not compare paragraph: a bug met on unusual input")
+
+    monkeypatch.setattr(pipeline, "validate_paragraph", unreadable)
+    result = repair_article(SOURCE, config_for(server, max_reasks=1))
+    assert len(server.chat_requests()) == 2  # another answer might have read better
+    assert result.text == SOURCE
+    assert all(p.reason_code is ReasonCode.FACTS_UNCHECKED for p in result.paragraphs)
+    assert all("could not compare" in (p.reason or "") for p in result.paragraphs)

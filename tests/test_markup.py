@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from repair import RepairResult, repair_article
+from repair import ReasonCode, RepairResult, repair_article
 from repair.cli import main
 from repair.edits import apply_and_validate, edits_of
 from repair.formats import Format, parse
@@ -108,6 +108,7 @@ def test_a_placeholder_spoiled_every_time_keeps_the_original_flagged(
     assert paragraph.repaired == paragraph.source  # markup and words as they were
     assert paragraph.source in HTML_BODY
     assert "placeholder" in (paragraph.reason or "")
+    assert paragraph.reason_code is ReasonCode.MARKUP_CHANGED
     assert paragraph.attempts == 3
     assert paragraph.source in result.text
     assert html_skeleton(result.text) == html_skeleton(HTML_BODY)
@@ -269,4 +270,5 @@ def test_words_that_would_change_markdown_are_asked_again_then_kept() -> None:
         assert len(server.chat_requests()) == 3
     (flagged,) = result.flagged
     assert "changed the markup" in (flagged.reason or "")
+    assert flagged.reason_code is ReasonCode.MARKUP_CHANGED
     assert result.text == source

@@ -3,8 +3,8 @@
 Nothing is loaded ahead: the folder is walked one directory at a time (sorted, so every run
 meets the articles in the same order), the JSONL file is read line by line, and a file or
 line over the size limit is skipped without being read whole. Every article comes out,
-good or bad: a bad one carries a `Problem` (a short reason and a sentence) instead of text,
-so the batch records it and goes on.
+good or bad: a bad one carries an `ArticleProblem` (a short reason and a sentence) instead
+of text, so the batch records it and goes on.
 """
 
 from __future__ import annotations
@@ -36,8 +36,10 @@ MAX_ID_CHARS = 200
 FALLBACK_ENCODINGS = ("cp1252", "cp1251")
 
 
-class Problem(NamedTuple):
-    reason: str  # a short code for the manifest: empty, binary, undecodable, oversize, ...
+class ArticleProblem(NamedTuple):
+    """Why an article gets no repair: a code for the manifest's `reason`, and its words."""
+
+    reason: str  # empty, binary, undecodable, oversize, ...; the job adds its own failures
     message: str
 
 
@@ -52,7 +54,7 @@ class Article:
     fields: dict[str, Any] | None = None  # JSONL: the whole object, carried to the output
     encoding: str | None = None
     notes: list[str] = field(default_factory=list)
-    problem: Problem | None = None
+    problem: ArticleProblem | None = None
 
 
 def is_jsonl(src: Path) -> bool:
@@ -102,7 +104,7 @@ def _read_file(seq: int, src: Path, path: Path, max_chars: int, encoding: str | 
     article = Article(seq=seq, origin=origin, id=origin, format=fmt)
     try:
         if path.is_symlink() and not path.resolve().is_relative_to(src.resolve()):
-            article.problem = Problem("unsafe-path", "a link to a file outside SRC")
+            article.problem = ArticleProblem("unsafe-path", "a link to a file outside SRC")
             return article
         # UTF-8 takes at most 4 bytes a character: a larger file is over the limit unread.
         if path.stat().st_size > max_chars * 4:
@@ -110,7 +112,9 @@ def _read_file(seq: int, src: Path, path: Path, max_chars: int, encoding: str | 
             return article
         data = path.read_bytes()
     except OSError as exc:
-        article.problem = Problem("unreadable", f"cannot read the file: {exc.strerror or exc}")
+        article.problem = ArticleProblem(
+            "unreadable", f"cannot read the file: {exc.strerror or exc}"
+        )
         return article
     return _checked(article, data, max_chars, encoding)
 
@@ -126,7 +130,7 @@ def _checked(article: Article, data: bytes | str, max_chars: int, encoding: str 
         return article
     article.encoding, article.notes = used, notes
     if not text.strip():
-        article.problem = Problem("empty", "the article is empty (nothing but whitespace)")
+        article.problem = ArticleProblem("empty", "the article is empty (nothing but whitespace)")
     elif len(text) > max_chars:
         article.problem = _oversize(len(text), max_chars, "characters")
     else:
@@ -134,8 +138,8 @@ def _checked(article: Article, data: bytes | str, max_chars: int, encoding: str 
     return article
 
 
-def _oversize(size: int, limit: int, unit: str) -> Problem:
-    return Problem("oversize", f"{size:,} {unit} is over the limit of {limit:,} characters")
+def _oversize(size: int, limit: int, unit: str) -> ArticleProblem:
+    return ArticleProblem("oversize", f"{size:,} {unit} is over the limit of {limit:,} characters")
 
 
 # --- JSONL ----------------------------------------------------------------------------
@@ -173,7 +177,7 @@ def _jsonl_article(
 ) -> Article:
     article = Article(seq=seq, origin=f"line {number}", id=None)
     if line == b"\0":
-        article.problem = Problem("oversize", f"the line is over the limit of {max_chars:,}")
+        article.problem = ArticleProblem("oversize", f"the line is over the limit of {max_chars:,}")
         return article
     try:
         raw, _, _ = decode(line, encoding)
@@ -182,28 +186,30 @@ def _jsonl_article(
         article.problem = exc.problem
         return article
     except ValueError as exc:
-        article.problem = Problem("bad-json", f"not a JSON object: {exc}")
+        article.problem = ArticleProblem("bad-json", f"not a JSON object: {exc}")
         return article
     if not isinstance(value, dict):
-        article.problem = Problem("bad-json", "the line is JSON but not an object")
+        article.problem = ArticleProblem("bad-json", "the line is JSON but not an object")
         return article
     article.fields = value
     ident = value.get("id")
     if isinstance(ident, bool) or not isinstance(ident, str | int):
-        article.problem = Problem("no-id", 'the object has no "id" (a string or a number)')
+        article.problem = ArticleProblem("no-id", 'the object has no "id" (a string or a number)')
         return article
     article.id = str(ident)
     unsafe = unsafe_id(article.id)
     if unsafe:
-        article.problem = Problem("unsafe-id", unsafe)
+        article.problem = ArticleProblem("unsafe-id", unsafe)
         return article
     bodies = [name for name in BODY_FIELDS if isinstance(value.get(name), str)]
     if len(bodies) != 1:
         fields = '"text", "markdown" or "html"'
         article.problem = (
-            Problem("no-text", f"the object has no {fields} string")
+            ArticleProblem("no-text", f"the object has no {fields} string")
             if not bodies
-            else Problem("ambiguous-body", f"the object has {len(bodies)} of {fields}: keep one")
+            else ArticleProblem(
+                "ambiguous-body", f"the object has {len(bodies)} of {fields}: keep one"
+            )
         )
         return article
     article.body_field, article.format = bodies[0], BODY_FIELDS[bodies[0]]
@@ -238,7 +244,7 @@ def unsafe_id(ident: str) -> str | None:
 
 
 class _Undecodable(Exception):
-    def __init__(self, problem: Problem) -> None:
+    def __init__(self, problem: ArticleProblem) -> None:
         super().__init__(problem.message)
         self.problem = problem
 
@@ -252,7 +258,7 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str, list[str
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _decoded(data, "utf-16", [])
     if b"\x00" in data[:8192]:
-        raise _Undecodable(Problem("binary", "NUL bytes: this is a binary file, not text"))
+        raise _Undecodable(ArticleProblem("binary", "NUL bytes: this is a binary file, not text"))
     if encoding:
         return _decoded(data, encoding, [])
     try:
@@ -269,7 +275,9 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str, list[str
         except UnicodeDecodeError:
             continue
     if not readings:
-        raise _Undecodable(Problem("undecodable", "not UTF-8, Windows-1252 or Windows-1251 text"))
+        raise _Undecodable(
+            ArticleProblem("undecodable", "not UTF-8, Windows-1252 or Windows-1251 text")
+        )
     *_, best = min(readings)  # ties go to the first, the commoner encoding
     text, used, notes = _decoded(data, best, [])
     return text, used, [f"decoded as {best}", *notes]
@@ -280,10 +288,12 @@ def _decoded(data: bytes, encoding: str, notes: list[str]) -> tuple[str, str, li
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         raise _Undecodable(
-            Problem("undecodable", f"not valid {encoding} (byte {exc.start})")
+            ArticleProblem("undecodable", f"not valid {encoding} (byte {exc.start})")
         ) from None
     except LookupError:
-        raise _Undecodable(Problem("undecodable", f"unknown encoding {encoding!r}")) from None
+        raise _Undecodable(
+            ArticleProblem("undecodable", f"unknown encoding {encoding!r}")
+        ) from None
     _binary_check(text)
     return text, encoding, notes
 
@@ -307,7 +317,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 def _binary_check(text: str) -> None:
     sample = text[:8192]
     if "\x00" in sample or len(_CONTROL.findall(sample)) > max(8, len(sample) // 100):
-        raise _Undecodable(Problem("binary", "control characters: this is not text"))
+        raise _Undecodable(ArticleProblem("binary", "control characters: this is not text"))
 
 
 _WORD = re.compile(r"[^\W\d_]+")

@@ -8,7 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 from repair import prompts
-from repair.batch.archive import Article, Problem, is_jsonl, read_archive
+from repair.batch.archive import Article, ArticleProblem, is_jsonl, read_archive
 from repair.batch.models import (
     BatchOptions,
     Estimate,
@@ -55,7 +55,7 @@ def estimate(
             problem = article.problem
             if problem is None and is_jsonl(src) and article.id is not None:
                 if article.id in ids:
-                    problem = Problem("duplicate-id", "duplicate id")
+                    problem = ArticleProblem("duplicate-id", "duplicate id")
                 ids.add(article.id)
             if problem is not None or article.text is None:
                 result.skipped += 1

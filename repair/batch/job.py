@@ -37,7 +37,7 @@ from typing import Any
 
 from repair import prompts
 from repair.aio import run_sync
-from repair.batch.archive import Article, Problem, count_articles, is_jsonl, read_archive
+from repair.batch.archive import Article, ArticleProblem, count_articles, is_jsonl, read_archive
 from repair.batch.models import (
     STATUSES,
     ArticleStatus,
@@ -61,15 +61,13 @@ from repair.llm import ChatModel, ChatReply, ChatRequest, open_model
 from repair.llm.pacing import RateGate
 from repair.pipeline import arepair_article
 from repair.pricing import cost_of, price_for
-from repair.results import CallRecord, RepairResult, Usage
+from repair.results import CallRecord, ReasonCode, RepairResult, Usage
 
 log = logging.getLogger(__name__)
 
 MANIFEST_NAME = "manifest.jsonl"
 # Statuses that mean the settings are wrong, not the article: stop the job.
 FATAL_STATUS = frozenset({401, 403, 404})
-# How the pipeline words a paragraph left unrepaired because its request failed.
-MODEL_CALL_FAILED = "model call failed"
 
 
 # --- controlling a running job --------------------------------------------------------
@@ -300,9 +298,11 @@ class _Job:
         if problem is None and self.jsonl and article.id is not None:
             first = self.store.first_with_id(article.id, article.origin, self.run_id)
             if first is not None:
-                problem = Problem("duplicate-id", f"the id {article.id!r} is taken by {first}")
+                problem = ArticleProblem(
+                    "duplicate-id", f"the id {article.id!r} is taken by {first}"
+                )
         if problem is not None or article.text is None:
-            problem = problem or Problem("empty", "no text")
+            problem = problem or ArticleProblem("empty", "no text")
             self._finish(article, self._problem_entry(article, problem), None)
             return None
         fingerprint = article_fingerprint(self.settings, article, self.options)
@@ -336,15 +336,17 @@ class _Job:
             except ModelCallError as exc:
                 if exc.context.get("status") in FATAL_STATUS:
                     raise
-                entry = self._problem_entry(article, Problem("model-call", exc.message), "failed")
+                entry = self._problem_entry(
+                    article, ArticleProblem("model-call", exc.message), "failed"
+                )
             except InputError as exc:
                 reason = str(exc.context.get("reason", "input"))
-                entry = self._problem_entry(article, Problem(reason, exc.message))
+                entry = self._problem_entry(article, ArticleProblem(reason, exc.message))
             except RepairError as exc:
-                entry = self._problem_entry(article, Problem("error", exc.message), "failed")
+                entry = self._problem_entry(article, ArticleProblem("error", exc.message), "failed")
             except Exception as exc:  # a bug must not stop the other articles
                 log.exception("article %s", article.origin)
-                problem = Problem("internal-error", f"{type(exc).__name__}: {exc}")
+                problem = ArticleProblem("internal-error", f"{type(exc).__name__}: {exc}")
                 entry = self._problem_entry(article, problem, "failed")
             entry.attempts = attempts
             entry.duration_s = round(time.perf_counter() - started, 3)
@@ -387,18 +389,7 @@ class _Job:
     def _result_entry(self, article: Article, result: RepairResult, hits: int) -> ManifestEntry:
         flagged = [FlaggedParagraph(id=p.id, reason=p.reason) for p in result.flagged]
         findings = [issue.message for issue in result.report.issues] if result.report else []
-        failed = [
-            p.reason for p in result.flagged if (p.reason or "").startswith(MODEL_CALL_FAILED)
-        ]
-        status: ArticleStatus
-        if failed:
-            status, reason, error = "failed", "model-call", failed[0]
-        elif flagged:
-            status, reason, error = "flagged", "kept-original", flagged[0].reason
-        elif findings:
-            status, reason, error = "flagged", "findings", findings[0]
-        else:
-            status, reason, error = "repaired", None, None
+        status, reason, error = _verdict(result, findings)
         return ManifestEntry(
             id=article.id,
             source=article.origin,
@@ -423,7 +414,7 @@ class _Job:
         return cost_of([(c.model, c.usage()) for c in calls], self.options.prices)
 
     def _problem_entry(
-        self, article: Article, problem: Problem, status: ArticleStatus = "skipped"
+        self, article: Article, problem: ArticleProblem, status: ArticleStatus = "skipped"
     ) -> ManifestEntry:
         return ManifestEntry(
             id=article.id,
@@ -497,6 +488,27 @@ class _Job:
             duration_s=round(time.perf_counter() - self.started, 3),
             interrupted=interrupted,
         )
+
+
+def _verdict(
+    result: RepairResult, findings: list[str]
+) -> tuple[ArticleStatus, str | None, str | None]:
+    """The article's status, with the manifest's reason (a code) and error (in words).
+
+    Any paragraph the model could not be asked about makes the article `failed`: a later
+    run may repair it, from the store for the rest. Other kept paragraphs, or whole-article
+    findings, are for an editor: `flagged`.
+    """
+    kept = result.flagged
+    unreachable = [p for p in kept if p.reason_code is ReasonCode.MODEL_UNREACHABLE]
+    if unreachable:
+        return "failed", ReasonCode.MODEL_UNREACHABLE.value, unreachable[0].reason
+    if kept:
+        code = kept[0].reason_code
+        return "flagged", code.value if code else None, kept[0].reason
+    if findings:
+        return "flagged", "findings", findings[0]
+    return "repaired", None, None
 
 
 def _output_line(article: Article, entry: ManifestEntry, text: str | None) -> str:

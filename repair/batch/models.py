@@ -74,7 +74,7 @@ class ManifestEntry(BaseModel):
     source: str = Field(description='path relative to SRC, or "line N" of the JSONL file')
     status: ArticleStatus
     reason: str | None = Field(
-        default=None, description="short code: empty, binary, model-call, ..."
+        default=None, description="short code: empty, binary, model-unreachable, facts-changed, ..."
     )
     error: str | None = Field(default=None, description="the reason in words")
     output: str | None = Field(default=None, description="the repaired file, relative to DIR")
