@@ -44,8 +44,10 @@ examples:
 
 A rerun skips finished articles and answers every request it has already made from
 DIR/.repair-batch.sqlite, so it neither pays twice nor writes anything twice.
-Each file's encoding is detected (UTF-8, else Windows-1252 or Windows-1251; mojibake is
-undone); --encoding NAME forces one for every file. Outputs are UTF-8.
+Each file is decoded as 'repair fix' and 'repair check' decode one: UTF-8, UTF-16 with a
+byte-order mark, else Windows-1252 or Windows-1251, whichever reads better (the manifest
+notes it), mojibake undone; --encoding NAME forces one for every file (a byte-order mark
+still wins). Outputs are UTF-8.
 Statuses in the manifest: repaired, flagged (some paragraphs kept their original text),
 failed (the model could not be reached; --retry-failed redoes it), skipped (empty, binary,
 undecodable, oversize, duplicate or unsafe id; the reason is given).
@@ -99,11 +101,9 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    encoding = args.encoding.lower().replace("_", "-")
     options = BatchOptions(
         max_chars=args.max_chars,
-        # UTF-8, the shared default, means "detect" here: archives mix encodings.
-        encoding=None if encoding in ("utf-8", "utf8", "auto") else args.encoding,
+        encoding=args.encoding,  # None: detected file by file, as archives mix encodings
         requests_per_minute=args.rpm,
         tokens_per_minute=args.tpm,
         in_flight=args.in_flight,

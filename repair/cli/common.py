@@ -11,7 +11,7 @@ from typing import TextIO
 
 from repair.config import RepairConfig
 from repair.errors import InputError
-from repair.files import write_atomically
+from repair.files import DETECT, DecodeError, decode, forced_encoding, write_atomically
 from repair.formats import FORMAT_CHOICES
 from repair.glossary import load_glossary_file
 from repair.report import render_html, render_markdown
@@ -55,9 +55,7 @@ def model_options(command: argparse.ArgumentParser) -> None:
         action="store_true",
         help="skip the per-article call that picks one spelling per name",
     )
-    group.add_argument(
-        "--encoding", default="utf-8", help="encoding of the input file (default utf-8)"
-    )
+    encoding_option(group)
     format_option(group)
     group.add_argument(
         "--max-chars",
@@ -76,6 +74,27 @@ def format_option(group: argparse._ActionsContainer) -> None:
     )
 
 
+def encoding_option(group: argparse._ActionsContainer, *, of: str = "the input") -> None:
+    group.add_argument(
+        "--encoding",
+        type=_encoding_name,
+        default=None,
+        metavar="NAME",
+        help=f"encoding of {of}; default {DETECT}: UTF-8, UTF-16 with a byte-order mark, "
+        "else Windows-1252 or Windows-1251, whichever reads better (which one is noted), "
+        "mojibake undone; a name such as cp1251 or latin-1 forces it (a byte-order mark "
+        "still wins)",
+    )
+
+
+def _encoding_name(name: str) -> str | None:
+    """--encoding as argparse checks it: an unknown name is a usage error (exit 2)."""
+    try:
+        return forced_encoding(name)
+    except DecodeError as exc:
+        raise argparse.ArgumentTypeError(exc.message) from None
+
+
 def config_from(args: argparse.Namespace) -> RepairConfig:
     return RepairConfig.from_env(
         model=args.model,
@@ -92,29 +111,20 @@ def config_from(args: argparse.Namespace) -> RepairConfig:
     )
 
 
-def read_article(name: str, encoding: str = "utf-8", max_chars: int = DEFAULT_MAX_CHARS) -> str:
-    """The article's text, or an InputError that says what is wrong with the file."""
+def read_article(name: str, encoding: str | None = None, max_chars: int = DEFAULT_MAX_CHARS) -> str:
+    """The article's text, or an InputError that says what is wrong with the file.
+
+    Decoded as `repair batch` decodes (`repair.files.decode`); `encoding` None detects.
+    How it was read, when that was not plain UTF-8, goes to stderr as a note: the batch
+    writes the same notes into its manifest.
+    """
+    data = _read_bytes(name)
     try:
-        data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{name}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{name}: is a directory (use 'repair batch' for folders)") from None
-    except OSError as exc:
-        raise InputError(f"{name}: cannot read: {exc.strerror}") from None
-    if b"\x00" in data[:8192]:
-        raise InputError(f"{name}: looks like a binary file, not text")
-    try:
-        text = data.decode(
-            "utf-8-sig" if encoding.lower().replace("_", "-") == "utf-8" else encoding
-        )
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"{name}: not valid {encoding} (byte {exc.start}); "
-            "pass --encoding, e.g. cp1251 or latin-1"
-        ) from None
-    except LookupError:
-        raise InputError(f"unknown encoding '{encoding}'") from None
+        text, _, notes = decode(data, encoding)
+    except DecodeError as exc:
+        raise InputError(f"{name}: {exc.message}{_encoding_hint(exc, encoding)}") from None
+    for note in notes:
+        print(f"repair: {name}: {note}", file=sys.stderr)
     if not text.strip():
         raise InputError(f"{name}: the article is empty")
     if len(text) > max_chars:
@@ -122,6 +132,26 @@ def read_article(name: str, encoding: str = "utf-8", max_chars: int = DEFAULT_MA
             f"{name}: {len(text):,} characters is over the limit of {max_chars:,} (--max-chars)"
         )
     return text
+
+
+def _read_bytes(name: str) -> bytes:
+    try:
+        return sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{name}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{name}: is a directory (use 'repair batch' for folders)") from None
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read: {exc.strerror}") from None
+
+
+def _encoding_hint(error: DecodeError, encoding: str | None) -> str:
+    """What to do about bytes that are not text in the encoding tried."""
+    if error.reason != "undecodable":
+        return ""
+    if forced_encoding(encoding) is None:
+        return "; pass --encoding NAME if you know it, e.g. koi8-r or iso-8859-2"
+    return f"; is --encoding {encoding} right? Leave it out to detect the encoding"
 
 
 def emit(result: RepairResult, args: argparse.Namespace) -> None:
