@@ -26,7 +26,7 @@ from repair import batch
 from repair.batch import BatchOptions, ManifestEntry, Progress
 from repair.batch.archive import count_articles, read_archive, unsafe_id
 from repair.cli import main
-from repair.cli.batch import ProgressPrinter, progress_line, progress_mode
+from repair.cli.common import ProgressPrinter, progress_line, progress_mode
 from repair.files import DecodeError, decode
 from repair.llm import ChatReply, ChatRequest, OpenAIChat
 from repair.testing.fake import FakeServer, Logged
@@ -681,10 +681,10 @@ def test_progress_is_a_line_on_a_terminal_and_log_lines_elsewhere(tmp_path: Path
     log = Tty(False)
     printer = ProgressPrinter(log, "log")  # type: ignore[arg-type]
     for done in range(1, 101):
-        printer(_progress(done))
+        printer.articles(_progress(done))
     assert 15 <= log.text.count("\n") <= 21  # every 5%, not every article
     bar = Tty(True)
     printer = ProgressPrinter(bar, "bar")  # type: ignore[arg-type]
-    printer(_progress(100))
+    printer.articles(_progress(100))
     printer.close()
     assert bar.text.startswith("\r\x1b[K") and bar.text.endswith("\n")

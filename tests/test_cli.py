@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from repair.cli import main
+from repair.cli.common import ProgressPrinter, chunk_printer
 from repair.testing.fake import FakeServer
 
 from .conftest import TEST_KEY, golden_pair, small_article
@@ -329,3 +330,29 @@ def test_help_teaches_the_encoding_option(capsys: pytest.CaptureFixture[str]) ->
             main([command, "--help"])
         out = " ".join(capsys.readouterr().out.split())
         assert "--encoding NAME" in out and "default auto" in out and "forces it" in out
+
+
+# --- progress -------------------------------------------------------------------------
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_fix_draws_a_chunk_count_on_a_terminal_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    screen = Terminal()
+    with ProgressPrinter(screen, "bar") as printer:
+        printer.chunks(1, 2)
+        printer.chunks(2, 2)
+    assert screen.getvalue().endswith("\r\x1b[Krepairing: 2/2 chunks\n")
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    assert chunk_printer().mode == "bar"
+    monkeypatch.setenv("CI", "true")
+    assert chunk_printer().mode == "none"  # one article: no log lines in CI or pipes
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    monkeypatch.delenv("CI")
+    assert chunk_printer().mode == "none"

@@ -161,7 +161,7 @@ class Progress:
         return (self.total - self.done) / self.rate if self.rate > 0 else None
 
 
-ProgressCallback = Callable[[Progress], None]
+BatchProgress = Callable[[Progress], None]  # called with a snapshot as articles finish
 
 
 class Estimate(BaseModel):

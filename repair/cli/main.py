@@ -20,12 +20,12 @@ from repair.cli.common import (
     EXIT_FLAGGED,
     EXIT_OK,
     EXIT_USAGE,
+    chunk_printer,
     config_from,
     emit,
     encoding_option,
     format_option,
     model_options,
-    progress_printer,
     read_article,
 )
 from repair.config import RepairConfig
@@ -193,7 +193,8 @@ def _run_fix(args: argparse.Namespace) -> int:
     fmt = formats.resolve(args.format, text, None if args.file == "-" else args.file)
     config = config_from(args)
     config.endpoint()  # fail before any work when nothing is configured
-    result = repair_article(text, config, on_progress=progress_printer(), fmt=fmt)
+    with chunk_printer() as printer:
+        result = repair_article(text, config, on_progress=printer.chunks, fmt=fmt)
     emit(result, args)
     return EXIT_OK if result.ok else EXIT_FLAGGED
 
@@ -211,7 +212,8 @@ def _run_demo(args: argparse.Namespace) -> int:
         config = RepairConfig(
             model="fake-repair", base_url=server.base_url, api_key=SecretStr("demo-not-a-key")
         )
-        result = repair_article(case.input, config, on_progress=progress_printer(), fmt=case.format)
+        with chunk_printer() as printer:
+            result = repair_article(case.input, config, on_progress=printer.chunks, fmt=case.format)
         requests = len(server.chat_requests())
     args.output = None
     emit(result, args)
