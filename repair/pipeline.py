@@ -48,7 +48,7 @@ from repair.validation import check, validate_paragraph
 
 log = logging.getLogger(__name__)
 
-ProgressCallback = Callable[[int, int], None]  # (chunks done, chunks in all)
+ChunkProgress = Callable[[int, int], None]  # called with (chunks done, chunks in all)
 
 # Statuses that make a fatal configuration problem: re-asking cannot help, stop the article.
 _FATAL_STATUS = frozenset({400, 401, 403, 404})
@@ -104,7 +104,7 @@ async def arepair_article(
     config: RepairConfig | None = None,
     *,
     client: ClientArg = None,
-    on_progress: ProgressCallback | None = None,
+    on_progress: ChunkProgress | None = None,
     fmt: Format | str | None = None,
 ) -> RepairResult:
     """Repair one article. Safe to await inside a running event loop (a web handler).
@@ -169,7 +169,7 @@ def repair_article(
     config: RepairConfig | None = None,
     *,
     client: ClientArg = None,
-    on_progress: ProgressCallback | None = None,
+    on_progress: ChunkProgress | None = None,
     fmt: Format | str | None = None,
 ) -> RepairResult:
     """Synchronous `arepair_article`, for scripts. Works even under a running loop."""

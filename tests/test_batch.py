@@ -7,6 +7,7 @@ the 2,000-article run is in bench/.
 from __future__ import annotations
 
 import asyncio
+import codecs
 import json
 import os
 import signal
@@ -19,13 +20,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from repair import batch
 from repair.batch import BatchOptions, ManifestEntry, Progress
-from repair.batch.archive import count_articles, decode, read_archive, unsafe_id
+from repair.batch.archive import count_articles, read_archive, unsafe_id
 from repair.cli import main
-from repair.cli.batch import ProgressPrinter, progress_line, progress_mode
+from repair.cli.common import ProgressPrinter, progress_line, progress_mode
 from repair.errors import ModelCallError
+from repair.files import DecodeError, decode
 from repair.llm import ChatReply, ChatRequest, OpenAIChat
 from repair.results import Usage
 from repair.testing.fake import FakeServer, Logged
@@ -265,6 +268,7 @@ def test_unsafe_ids(ident: str, safe: bool) -> None:
         ("plain “quotes”".encode(), "utf-8", "plain “quotes”"),
         (b"\xef\xbb\xbfwith BOM", "utf-8", "with BOM"),
         ("Hello “world”".encode("utf-16"), "utf-16", "Hello “world”"),
+        (codecs.BOM_UTF16_BE + "Big “end”".encode("utf-16-be"), "utf-16", "Big “end”"),
         ("Газета «Правда»".encode("cp1251"), "cp1251", "Газета «Правда»"),
         ("crème brûlée for £5".encode("latin-1"), "cp1252", "crème brûlée for £5"),
         ("“quoted” – dash".encode("cp1252"), "cp1252", "“quoted” – dash"),
@@ -273,6 +277,59 @@ def test_unsafe_ids(ident: str, safe: bool) -> None:
 def test_decode_detects_the_encoding(data: bytes, encoding: str, text: str) -> None:
     decoded, used, _ = decode(data)
     assert (decoded, used) == (text, encoding)
+
+
+def test_decode_with_a_forced_encoding() -> None:
+    cyrillic = CYRILLIC.encode("cp1251")
+    assert decode(cyrillic, "cp1252") == (cyrillic.decode("cp1252"), "cp1252", [])
+    assert decode(cyrillic, "auto") == (CYRILLIC, "cp1251", ["decoded as cp1251"])
+    text, used, notes = decode(CYRILLIC.encode("utf-16"), "cp1251")
+    assert (text, used) == (CYRILLIC, "utf-16")  # the byte-order mark wins
+    assert notes == ["read as utf-16 by its byte-order mark, not as cp1251"]
+    with pytest.raises(DecodeError, match=r"not valid utf-8 \(byte 0\)"):
+        decode(cyrillic, "utf-8")
+    with pytest.raises(DecodeError, match="unknown encoding 'klingon'"):
+        decode(b"text", "klingon")
+    with pytest.raises(ValidationError, match="unknown encoding 'klingon'"):
+        BatchOptions(encoding="klingon")
+    assert BatchOptions(encoding="auto").encoding is None
+
+
+def test_cli_batch_reads_cp1251_latin1_and_utf16_files(
+    server: FakeServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", TEST_KEY)
+    latin = "The café in Zürich cost £5.\n"
+    short = small_article(5, 1)
+    src = make_folder(
+        tmp_path / "src",
+        {
+            "cp1251.txt": (PAIRS[0][0] + "\n" + CYRILLIC).encode("cp1251"),
+            "latin1.txt": (short[0] + "\n" + latin).encode("latin-1"),
+            "utf16.txt": PAIRS[1][0].encode("utf-16"),
+        },
+    )
+    argv = ["batch", str(src), "--base-url", server.base_url, "--progress", "none"]
+    assert main([*argv, "--out", str(tmp_path / "out")]) == 0
+    by = {e["source"]: e for e in manifest(tmp_path / "out")}
+    assert {name: (e["encoding"], e["notes"]) for name, e in by.items()} == {
+        "cp1251.txt": ("cp1251", ["decoded as cp1251"]),
+        "latin1.txt": ("cp1252", ["decoded as cp1252"]),
+        "utf16.txt": ("utf-16", []),
+    }
+    assert tree(tmp_path / "out") == {
+        "cp1251.txt": (PAIRS[0][1] + "\n" + CYRILLIC).encode(),
+        "latin1.txt": (short[1] + "\n" + latin).encode(),
+        "utf16.txt": PAIRS[1][1].encode(),
+    }
+    assert main([*argv, "--out", str(tmp_path / "forced"), "--encoding", "cp1252"]) == 0
+    by = {e["source"]: e for e in manifest(tmp_path / "forced")}
+    assert by["cp1251.txt"]["encoding"] == "cp1252" and by["cp1251.txt"]["notes"] == []
+    assert by["utf16.txt"]["encoding"] == "utf-16"  # its byte-order mark still decides
+    assert "repair batch: done: 3 article(s)" in capsys.readouterr().err
 
 
 # --- resuming -------------------------------------------------------------------------
@@ -658,10 +715,10 @@ def test_progress_is_a_line_on_a_terminal_and_log_lines_elsewhere(tmp_path: Path
     log = Tty(False)
     printer = ProgressPrinter(log, "log")  # type: ignore[arg-type]
     for done in range(1, 101):
-        printer(_progress(done))
+        printer.articles(_progress(done))
     assert 15 <= log.text.count("\n") <= 21  # every 5%, not every article
     bar = Tty(True)
     printer = ProgressPrinter(bar, "bar")  # type: ignore[arg-type]
-    printer(_progress(100))
+    printer.articles(_progress(100))
     printer.close()
     assert bar.text.startswith("\r\x1b[K") and bar.text.endswith("\n")

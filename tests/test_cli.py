@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import codecs
+import io
 import json
 import subprocess
 import sys
@@ -10,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from repair.cli import main
+from repair.cli.common import ProgressPrinter, chunk_printer
 from repair.testing.fake import FakeServer
 
 from .conftest import TEST_KEY, golden_pair, small_article
@@ -92,7 +95,7 @@ def test_no_configuration_explains_how_to_configure(
         (b"", "empty"),
         (b"  \n\t\n", "empty"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "binary"),
-        ("Привет, мир".encode("cp1251"), "not valid utf-8"),
+        (b"caf\x81 and \x98", "not UTF-8, Windows-1252 or Windows-1251"),
     ],
 )
 def test_bad_input_exits_2_with_a_reason(
@@ -212,3 +215,144 @@ def test_check_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[s
     empty.write_text("", encoding="utf-8")
     code, _, err = run(["check", str(empty), str(empty)], capsys)
     assert code == 2 and "empty" in err
+
+
+# --- encodings: fix, check and batch read files through one decoder -------------------
+
+CYRILLIC = "Газета «Московский комсомолец» написала об этом.\n"
+LATIN = "The café in Zürich cost £5.\n"
+
+
+def encoded_articles() -> dict[str, tuple[bytes, str, str | None]]:
+    """name -> (the file's bytes, the repair `fix` prints, the note it gives on stderr)."""
+    source, reference = small_article()
+    short_source, short_reference = small_article(5, 1)  # no curly quotes: fits latin-1
+    return {
+        "cp1251": (
+            (source + "\n" + CYRILLIC).encode("cp1251"),
+            reference + "\n" + CYRILLIC,
+            "decoded as cp1251",
+        ),
+        "latin-1": (
+            (short_source + "\n" + LATIN).encode("latin-1"),
+            short_reference + "\n" + LATIN,
+            "decoded as cp1252",  # what latin-1 means in practice (see repair.files)
+        ),
+        "utf-16-le": (source.encode("utf-16-le"), reference, None),
+        "utf-16-be": (codecs.BOM_UTF16_BE + source.encode("utf-16-be"), reference, None),
+    }
+
+
+ENCODINGS = list(encoded_articles())
+
+
+@pytest.mark.parametrize("name", ENCODINGS)
+def test_fix_and_check_read_any_common_encoding(
+    server: FakeServer, tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data, repaired, note = encoded_articles()[name]
+    if name == "utf-16-le":
+        data = codecs.BOM_UTF16_LE + data
+    path, reference = tmp_path / f"{name}.txt", tmp_path / "reference.txt"
+    path.write_bytes(data)
+    reference.write_text(repaired, encoding="utf-8")
+    code, out, err = run(["fix", str(path), "--base-url", server.base_url], capsys)
+    assert code == 0 and out == repaired
+    if note is None:
+        assert "repair: " + str(path) not in err  # nothing to say about UTF-16 with a BOM
+    else:
+        assert f"repair: {path}: {note}" in err
+    code, _, err = run(["check", str(path), str(reference)], capsys)
+    assert code == 0 and "no fact changed" in err
+
+
+def test_fix_detects_the_encoding_of_standard_input(
+    server: FakeServer, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data, repaired, _ = encoded_articles()["cp1251"]
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    code, out, err = run(["fix", "-", "--base-url", server.base_url], capsys)
+    assert code == 0 and out == repaired and "repair: -: decoded as cp1251" in err
+
+
+def test_encoding_option_forces_one(
+    server: FakeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data, repaired, _ = encoded_articles()["cp1251"]
+    path, reference = tmp_path / "cp1251.txt", tmp_path / "reference.txt"
+    path.write_bytes(data)
+    reference.write_text(repaired, encoding="utf-8")
+    argv = ["fix", str(path), "--base-url", server.base_url, "--encoding", "cp1252"]
+    code, out, err = run(argv, capsys)
+    assert code == 0 and CYRILLIC.encode("cp1251").decode("cp1252") in out  # told, not guessed
+    assert "decoded as" not in err
+    code, _, err = run(["check", str(path), str(reference), "--encoding", "utf-8"], capsys)
+    assert code == 2 and "not valid utf-8 (byte" in err and "--encoding utf-8 right?" in err
+    code, _, err = run(["check", str(path), str(reference), "--encoding", "auto"], capsys)
+    assert code == 0 and "no fact changed" in err
+
+
+def test_a_byte_order_mark_wins_over_the_encoding_option(
+    server: FakeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source, repaired = small_article()
+    path = tmp_path / "utf16.txt"
+    path.write_bytes(source.encode("utf-16"))
+    argv = ["fix", str(path), "--base-url", server.base_url, "--encoding", "cp1251"]
+    code, out, err = run(argv, capsys)
+    assert code == 0 and out == repaired
+    assert "read as utf-16 by its byte-order mark, not as cp1251" in err
+
+
+@pytest.mark.parametrize("command", ["fix", "check", "batch"])
+@pytest.mark.parametrize("encoding", ["no-such-codec", "rot13"])
+def test_an_unknown_encoding_is_a_usage_error(
+    tmp_path: Path, command: str, encoding: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    article = tmp_path / "a.txt"
+    article.write_text("Some text.", encoding="utf-8")
+    files = {
+        "fix": [str(article), "--base-url", "http://127.0.0.1:9/v1"],
+        "check": [str(article), str(article)],
+        "batch": [str(tmp_path), "--out", str(tmp_path / "out")],
+    }[command]
+    with pytest.raises(SystemExit) as exited:
+        main([command, *files, "--encoding", encoding])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2
+    assert f"unknown encoding {encoding!r}" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_help_teaches_the_encoding_option(capsys: pytest.CaptureFixture[str]) -> None:
+    for command in ("fix", "check", "batch"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        out = " ".join(capsys.readouterr().out.split())
+        assert "--encoding NAME" in out and "default auto" in out and "forces it" in out
+
+
+# --- progress -------------------------------------------------------------------------
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_fix_draws_a_chunk_count_on_a_terminal_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    screen = Terminal()
+    with ProgressPrinter(screen, "bar") as printer:
+        printer.chunks(1, 2)
+        printer.chunks(2, 2)
+    assert screen.getvalue().endswith("\r\x1b[Krepairing: 2/2 chunks\n")
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    assert chunk_printer().mode == "bar"
+    monkeypatch.setenv("CI", "true")
+    assert chunk_printer().mode == "none"  # one article: no log lines in CI or pipes
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    monkeypatch.delenv("CI")
+    assert chunk_printer().mode == "none"

@@ -11,11 +11,11 @@ from repair.batch.models import (
     STATUSES,
     ArticleStatus,
     BatchOptions,
+    BatchProgress,
     BatchSummary,
     Estimate,
     ManifestEntry,
     Progress,
-    ProgressCallback,
 )
 
 __all__ = [
@@ -24,11 +24,11 @@ __all__ = [
     "ArticleStatus",
     "BatchControl",
     "BatchOptions",
+    "BatchProgress",
     "BatchSummary",
     "Estimate",
     "ManifestEntry",
     "Progress",
-    "ProgressCallback",
     "arun",
     "estimate",
     "output_jsonl",

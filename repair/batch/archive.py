@@ -9,7 +9,6 @@ of text, so the batch records it and goes on.
 
 from __future__ import annotations
 
-import codecs
 import json
 import os
 import re
@@ -19,8 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO, NamedTuple
 
-import ftfy
-
+from repair.files import DecodeError, clean_text, decode
 from repair.formats import SUFFIXES as FORMAT_SUFFIXES
 from repair.formats import Format
 
@@ -29,11 +27,6 @@ SUFFIXES = tuple(FORMAT_SUFFIXES)  # .txt, .md, .html and their kin
 BODY_FIELDS = {"text": Format.TEXT, "markdown": Format.MARKDOWN, "html": Format.HTML}
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jsonlines")
 MAX_ID_CHARS = 200
-
-# Byte-level encodings tried, in order of preference, when a file is not UTF-8. Archives of
-# English news are mostly Windows-1252 (what "latin-1" means in practice: WHATWG decodes
-# that label as windows-1252) or, from Russian-language sites, Windows-1251.
-FALLBACK_ENCODINGS = ("cp1252", "cp1251")
 
 
 class ArticleProblem(NamedTuple):
@@ -124,9 +117,9 @@ def _checked(article: Article, data: bytes | str, max_chars: int, encoding: str 
         if isinstance(data, bytes):
             text, used, notes = decode(data, encoding)
         else:
-            (text, notes), used = _clean(data), None
-    except _Undecodable as exc:
-        article.problem = exc.problem
+            (text, notes), used = clean_text(data), None
+    except DecodeError as exc:
+        article.problem = ArticleProblem(exc.reason, exc.message)
         return article
     article.encoding, article.notes = used, notes
     if not text.strip():
@@ -182,8 +175,8 @@ def _jsonl_article(
     try:
         raw, _, _ = decode(line, encoding)
         value = json.loads(raw)
-    except _Undecodable as exc:
-        article.problem = exc.problem
+    except DecodeError as exc:
+        article.problem = ArticleProblem(exc.reason, exc.message)
         return article
     except ValueError as exc:
         article.problem = ArticleProblem("bad-json", f"not a JSON object: {exc}")
@@ -238,106 +231,3 @@ def unsafe_id(ident: str) -> str | None:
     if any(part == ".." for part in PurePosixPath(ident).parts):
         return f"the id {ident!r} would escape the output folder"
     return None
-
-
-# --- decoding -------------------------------------------------------------------------
-
-
-class _Undecodable(Exception):
-    def __init__(self, problem: ArticleProblem) -> None:
-        super().__init__(problem.message)
-        self.problem = problem
-
-
-def decode(data: bytes, encoding: str | None = None) -> tuple[str, str, list[str]]:
-    """(text, encoding used, notes) for an article's bytes, or `_Undecodable`.
-
-    UTF-8 first (with or without a BOM; UTF-16 only with its BOM). Otherwise the fallback
-    encoding whose reading looks least like mojibake. An explicit `encoding` is used alone.
-    """
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return _decoded(data, "utf-16", [])
-    if b"\x00" in data[:8192]:
-        raise _Undecodable(ArticleProblem("binary", "NUL bytes: this is a binary file, not text"))
-    if encoding:
-        return _decoded(data, encoding, [])
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    else:
-        text, notes = _clean(text)
-        return text, "utf-8", notes
-    readings = []
-    for rank, candidate in enumerate(FALLBACK_ENCODINGS):
-        try:
-            readings.append((_oddness(data.decode(candidate)), rank, candidate))
-        except UnicodeDecodeError:
-            continue
-    if not readings:
-        raise _Undecodable(
-            ArticleProblem("undecodable", "not UTF-8, Windows-1252 or Windows-1251 text")
-        )
-    *_, best = min(readings)  # ties go to the first, the commoner encoding
-    text, used, notes = _decoded(data, best, [])
-    return text, used, [f"decoded as {best}", *notes]
-
-
-def _decoded(data: bytes, encoding: str, notes: list[str]) -> tuple[str, str, list[str]]:
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        raise _Undecodable(
-            ArticleProblem("undecodable", f"not valid {encoding} (byte {exc.start})")
-        ) from None
-    except LookupError:
-        raise _Undecodable(
-            ArticleProblem("undecodable", f"unknown encoding {encoding!r}")
-        ) from None
-    _binary_check(text)
-    return text, encoding, notes
-
-
-def _clean(text: str) -> tuple[str, list[str]]:
-    """Check text for binary content and undo mojibake (UTF-8 once read as Latin-1)."""
-    _binary_check(text)
-    # ftfy.fix_encoding only: the rest of ftfy (straightening quotes, NFC) would edit the
-    # article, and every byte outside the repair must stay as it was.
-    fixed = ftfy.fix_encoding(text)
-    return (
-        (fixed, ["fixed mojibake (text once decoded with the wrong encoding)"])
-        if (fixed != text)
-        else (text, [])
-    )
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
-
-
-def _binary_check(text: str) -> None:
-    sample = text[:8192]
-    if "\x00" in sample or len(_CONTROL.findall(sample)) > max(8, len(sample) // 100):
-        raise _Undecodable(ArticleProblem("binary", "control characters: this is not text"))
-
-
-_WORD = re.compile(r"[^\W\d_]+")
-_RUSSIAN = frozenset("абвгдеёжзийклмнопрстуфхцчшщъыьэюяАБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ")
-
-
-def _oddness(text: str) -> int:
-    """How many words look like mojibake in this reading of the bytes.
-
-    charset-normalizer was tried and picks cp1250 for mostly-ASCII English in cp1251,
-    cp1252 and Latin-1 alike; these three signs tell the two encodings apart reliably:
-    a word mixing Latin and Cyrillic letters ("crиme": cp1252 read as cp1251), a Cyrillic
-    letter that Russian does not use ("Ј" for "£"), and a word made only of accented
-    Latin letters ("Ìîñêâà": cp1251 read as cp1252).
-    """
-    return sum(_odd(word) for word in _WORD.findall(text) if not word.isascii())
-
-
-def _odd(word: str) -> bool:
-    cyrillic = sum("\u0400" <= c <= "\u04ff" for c in word)
-    if cyrillic:
-        return cyrillic < len(word) or any(c not in _RUSSIAN for c in word)
-    return len(word) > 1 and all(not c.isascii() for c in word)

@@ -42,11 +42,11 @@ from repair.batch.models import (
     STATUSES,
     ArticleStatus,
     BatchOptions,
+    BatchProgress,
     BatchSummary,
     FlaggedParagraph,
     ManifestEntry,
     Progress,
-    ProgressCallback,
     Validation,
     article_format,
     check_paths,
@@ -110,7 +110,7 @@ async def arun(
     *,
     options: BatchOptions | None = None,
     client: Any = None,
-    on_progress: ProgressCallback | None = None,
+    on_progress: BatchProgress | None = None,
     control: BatchControl | None = None,
 ) -> BatchSummary:
     """Repair every article of `src` into `out`. `client`: a `ChatModel` or AsyncOpenAI."""
@@ -141,7 +141,7 @@ def run(
     *,
     options: BatchOptions | None = None,
     client: Any = None,
-    on_progress: ProgressCallback | None = None,
+    on_progress: BatchProgress | None = None,
     control: BatchControl | None = None,
 ) -> BatchSummary:
     """Synchronous `arun`, for scripts; works under a running loop too (in a thread)."""
@@ -201,7 +201,7 @@ class _Job:
         store: Store,
         gate: RateGate,
         control: BatchControl | None,
-        on_progress: ProgressCallback | None,
+        on_progress: BatchProgress | None,
     ) -> None:
         self.src, self.out, self.config, self.options = src, out, config, options
         self.store, self.gate = store, gate

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from repair.batch.archive import Article, is_jsonl
 from repair.config import RepairConfig
 from repair.errors import ConfigurationError, InputError
+from repair.files import DecodeError, forced_encoding
 from repair.pricing import Price
 from repair.results import Usage
 
@@ -35,7 +36,9 @@ class BatchOptions(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     max_chars: int = Field(default=2_000_000, ge=1, description="larger articles are skipped")
-    encoding: str | None = Field(default=None, description="force one encoding (default: detect)")
+    encoding: str | None = Field(
+        default=None, description='force one encoding (default None or "auto": detect per file)'
+    )
     requests_per_minute: float | None = Field(default=None, gt=0)
     tokens_per_minute: float | None = Field(default=None, gt=0)
     in_flight: int | None = Field(
@@ -48,6 +51,15 @@ class BatchOptions(BaseModel):
     format: Literal["auto", "text", "markdown", "html"] = Field(
         default="auto", description="every article in this format (auto: its suffix or JSONL field)"
     )
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, name: str | None) -> str | None:
+        # An unknown name would otherwise skip every article of the archive, one by one.
+        try:
+            return forced_encoding(name)
+        except DecodeError as exc:
+            raise ValueError(exc.message) from None
 
 
 class FlaggedParagraph(BaseModel):
@@ -157,7 +169,7 @@ class Progress:
         return (self.total - self.done) / self.rate if self.rate > 0 else None
 
 
-ProgressCallback = Callable[[Progress], None]
+BatchProgress = Callable[[Progress], None]  # called with a snapshot as articles finish
 
 
 class Estimate(BaseModel):

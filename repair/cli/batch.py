@@ -12,13 +12,18 @@ import contextlib
 import os
 import signal
 import sys
-import time
-from collections.abc import Coroutine, Mapping
-from typing import Any, TextIO
+from collections.abc import Coroutine
+from typing import Any
 
 from repair import batch as batch_job
-from repair.batch import BatchControl, BatchOptions, BatchSummary, Estimate, Progress
-from repair.cli.common import config_from, model_options
+from repair.batch import STATUSES, BatchControl, BatchOptions, BatchSummary, Estimate
+from repair.cli.common import (
+    ProgressPrinter,
+    config_from,
+    duration,
+    model_options,
+    progress_mode,
+)
 from repair.errors import ConfigurationError
 from repair.pricing import Price, money
 
@@ -44,8 +49,10 @@ examples:
 
 A rerun skips finished articles and answers every request it has already made from
 DIR/.repair-batch.sqlite, so it neither pays twice nor writes anything twice.
-Each file's encoding is detected (UTF-8, else Windows-1252 or Windows-1251; mojibake is
-undone); --encoding NAME forces one for every file. Outputs are UTF-8.
+Each file is decoded as 'repair fix' and 'repair check' decode one: UTF-8, UTF-16 with a
+byte-order mark, else Windows-1252 or Windows-1251, whichever reads better (the manifest
+notes it), mojibake undone; --encoding NAME forces one for every file (a byte-order mark
+still wins). Outputs are UTF-8.
 Statuses in the manifest: repaired, flagged (some paragraphs kept their original text),
 failed (the model could not be reached; --retry-failed redoes it), skipped (empty, binary,
 undecodable, oversize, duplicate or unsafe id; the reason is given).
@@ -99,11 +106,9 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    encoding = args.encoding.lower().replace("_", "-")
     options = BatchOptions(
         max_chars=args.max_chars,
-        # UTF-8, the shared default, means "detect" here: archives mix encodings.
-        encoding=None if encoding in ("utf-8", "utf8", "auto") else args.encoding,
+        encoding=args.encoding,  # None: detected file by file, as archives mix encodings
         requests_per_minute=args.rpm,
         tokens_per_minute=args.tpm,
         in_flight=args.in_flight,
@@ -119,14 +124,16 @@ def _run(args: argparse.Namespace) -> int:
     config.endpoint()  # no endpoint: exit 2 before anything is read or written
     control = BatchControl()
     mode = progress_mode(args.progress, sys.stderr, os.environ)
-    printer = ProgressPrinter(sys.stderr, mode)
-    job = batch_job.arun(
-        args.src, args.out, config, options=options, on_progress=printer, control=control
-    )
-    try:
+    with ProgressPrinter(sys.stderr, mode) as printer:
+        job = batch_job.arun(
+            args.src,
+            args.out,
+            config,
+            options=options,
+            on_progress=printer.articles,
+            control=control,
+        )
         summary = asyncio.run(_with_signals(job, control))
-    finally:
-        printer.close()
     if args.json:
         print(summary.model_dump_json(indent=2))
     print(summary_table(summary), file=sys.stderr)
@@ -186,61 +193,6 @@ def parse_prices(specs: list[str]) -> dict[str, Price]:
     return prices
 
 
-# --- progress -------------------------------------------------------------------------
-
-
-def progress_mode(choice: str, stream: TextIO, env: Mapping[str, str]) -> str:
-    """A live line only on a terminal outside CI; plain log lines in pipes and CI."""
-    if choice != "auto":
-        return choice
-    return "bar" if stream.isatty() and not env.get("CI") else "log"
-
-
-class ProgressPrinter:
-    """Called with each `Progress`: redraws one line (bar), or logs every 5 s or 5% (log)."""
-
-    def __init__(self, stream: TextIO, mode: str, *, every_s: float = 5.0) -> None:
-        self.stream, self.mode, self.every_s = stream, mode, every_s
-        self._last = 0.0
-        self._last_share = -1.0
-        self._drawn = False
-
-    def __call__(self, progress: Progress) -> None:
-        now = time.monotonic()
-        if self.mode == "bar":
-            if now - self._last >= 0.1 or progress.done == progress.total:
-                self._last = now
-                self.stream.write("\r\x1b[K" + progress_line(progress))
-                self.stream.flush()
-                self._drawn = True
-        elif self.mode == "log":
-            share = progress.done / progress.total if progress.total else 1.0
-            if now - self._last >= self.every_s or share >= self._last_share + 0.05:
-                self._last, self._last_share = now, share
-                print(progress_line(progress), file=self.stream, flush=True)
-
-    def close(self) -> None:
-        if self._drawn:
-            self.stream.write("\n")
-            self.stream.flush()
-
-
-def progress_line(p: Progress) -> str:
-    share = p.done / p.total if p.total else 1.0
-    counts = " · ".join(f"{p.statuses.get(s, 0):,} {s}" for s in _STATUSES)
-    eta = p.eta_s
-    cost = "cost ?" if p.cost_usd is None else money(p.cost_usd)
-    before = f" ({p.reused:,} done before)" if p.reused else ""
-    return (
-        f"repair batch: {p.done:,}/{p.total:,} ({share:.0%}){before} · {counts} · "
-        f"{p.in_flight} in progress · {p.rate * 60:,.1f}/min · "
-        f"ETA {'?' if eta is None else duration(eta)} · {count(p.tokens)} tokens · {cost}"
-    )
-
-
-_STATUSES = ("repaired", "flagged", "failed", "skipped")
-
-
 # --- tables ---------------------------------------------------------------------------
 
 
@@ -252,7 +204,7 @@ def summary_table(s: BatchSummary) -> str:
     else:
         head = f"repair batch: done: {done:,} article(s)"
     lines = [f"{head} in {duration(s.duration_s)}{earlier}"]
-    for status in _STATUSES:
+    for status in STATUSES:
         lines.append(f"  {status:<10} {s.statuses.get(status, 0):>8,}")
     if s.interrupted:
         lines.append(f"  {'left':<10} {s.total - done:>8,}   rerun the same command to resume")
@@ -299,19 +251,3 @@ def _cost(value: float | None, unpriced: list[str]) -> str:
         return money(value)
     missing = ", ".join(unpriced) or "a model"
     return f"unknown (no price for {missing}: pass --price MODEL=IN,OUT)"
-
-
-def count(n: int) -> str:
-    for size, suffix in ((1_000_000_000, "G"), (1_000_000, "M"), (1_000, "k")):
-        if n >= size:
-            return f"{n / size:.1f}{suffix}"
-    return str(n)
-
-
-def duration(seconds: float) -> str:
-    seconds = max(0, round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"

@@ -20,11 +20,12 @@ from repair.cli.common import (
     EXIT_FLAGGED,
     EXIT_OK,
     EXIT_USAGE,
+    chunk_printer,
     config_from,
     emit,
+    encoding_option,
     format_option,
     model_options,
-    progress_printer,
     read_article,
 )
 from repair.config import RepairConfig
@@ -58,6 +59,11 @@ examples:
   repair fix story.html -o story.fixed.html
   curl -s https://cms.example/api/body/123 | repair fix - --format html
 
+  # any encoding: UTF-8, UTF-16 with a byte-order mark, Windows-1252 or Windows-1251 is
+  # detected (stderr says "decoded as cp1251"); --encoding says it when detection cannot
+  repair fix old-site.txt -o old-site.fixed.txt
+  repair fix old-site.txt --encoding koi8-r
+
 exit status: 0 all paragraphs repaired or unchanged, 1 some kept their original text
 (flagged, see --json), 2 bad usage, unreadable input or missing configuration.
 """
@@ -80,6 +86,7 @@ examples:
   repair check original.txt repaired.txt --json   # the findings as JSON
   repair check original.txt edited.txt --glossary names.json
   repair check story.html story.fixed.html        # HTML: the markup must be identical too
+  repair check cp1251.txt repaired.txt            # each file's encoding is detected
 
 It reports numbers, dates, names, quotes and negations that changed, sentences that
 were dropped or added, and paragraphs merged, split or moved. For HTML and Markdown it
@@ -174,7 +181,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("repaired", help="the repaired article")
     check.add_argument("--json", action="store_true", help="print the ValidationReport as JSON")
     check.add_argument("--glossary", metavar="FILE", help="spelling changes that are allowed")
-    check.add_argument("--encoding", default="utf-8", help="encoding of both files")
+    encoding_option(check, of="both files")
     format_option(check)
     check.set_defaults(run=_run_check)
     report_command.register(commands)
@@ -186,7 +193,8 @@ def _run_fix(args: argparse.Namespace) -> int:
     fmt = formats.resolve(args.format, text, None if args.file == "-" else args.file)
     config = config_from(args)
     config.endpoint()  # fail before any work when nothing is configured
-    result = repair_article(text, config, on_progress=progress_printer(), fmt=fmt)
+    with chunk_printer() as printer:
+        result = repair_article(text, config, on_progress=printer.chunks, fmt=fmt)
     emit(result, args)
     return EXIT_OK if result.ok else EXIT_FLAGGED
 
@@ -204,7 +212,8 @@ def _run_demo(args: argparse.Namespace) -> int:
         config = RepairConfig(
             model="fake-repair", base_url=server.base_url, api_key=SecretStr("demo-not-a-key")
         )
-        result = repair_article(case.input, config, on_progress=progress_printer(), fmt=case.format)
+        with chunk_printer() as printer:
+            result = repair_article(case.input, config, on_progress=printer.chunks, fmt=case.format)
         requests = len(server.chat_requests())
     args.output = None
     emit(result, args)
