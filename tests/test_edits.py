@@ -22,8 +22,7 @@ from repair.formats.text import segment
 from repair.pipeline import repair_article
 from repair.results import ParagraphResult, RepairResult, Timings, Usage
 from repair.testing.fake import FakeServer
-
-from .conftest import golden_pair
+from tests.conftest import golden_pair
 
 
 def make_result(

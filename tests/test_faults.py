@@ -19,8 +19,7 @@ from repair import (
     repair_article,
 )
 from repair.testing.fake import FakeServer
-
-from .conftest import TEST_KEY, config_for, small_article
+from tests.conftest import TEST_KEY, config_for, small_article
 
 SOURCE, EXPECTED = small_article()
 

@@ -9,8 +9,7 @@ import pytest
 from repair import FactError, ReasonCode, pipeline, repair_article
 from repair.cli import main
 from repair.testing.fake import FakeServer
-
-from .conftest import config_for, small_article
+from tests.conftest import config_for, small_article
 
 # Seed paragraphs 39-41: "Last month, Donald Trump announced a 50-day ultimatum ..."
 SOURCE, EXPECTED = small_article(first=39, count=3)

@@ -14,8 +14,7 @@ import repair
 from repair import ChatReply, ChatRequest, RepairConfig, Usage, arepair_article, repair_article
 from repair.errors import ConfigurationError, InputError, ModelCallError
 from repair.testing.fake import FakeServer
-
-from .conftest import TEST_KEY, config_for, small_article
+from tests.conftest import TEST_KEY, config_for, small_article
 
 SOURCE, EXPECTED = small_article()
 

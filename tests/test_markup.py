@@ -22,8 +22,7 @@ from repair.testing.fake import FakeServer
 from repair.testing.golden import GoldenCase, load_cases
 from repair.validation import check
 from repair.validation.markup import html_skeleton, markdown_skeleton
-
-from .conftest import TEST_KEY, config_for
+from tests.conftest import TEST_KEY, config_for
 
 MARKUP_CASES = [c for c in load_cases() if c.format is not Format.TEXT and c.reference]
 

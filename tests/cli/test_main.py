@@ -14,8 +14,7 @@ import pytest
 from repair.cli import main
 from repair.cli.common import ProgressPrinter, chunk_printer
 from repair.testing.fake import FakeServer
-
-from .conftest import TEST_KEY, golden_pair, small_article
+from tests.conftest import TEST_KEY, golden_pair, small_article
 
 
 @pytest.fixture
@@ -193,7 +192,7 @@ def test_python_dash_m_and_no_traceback_without_configuration(tmp_path: Path) ->
 
 
 def test_check_accepts_the_seed_reference(capsys: pytest.CaptureFixture[str]) -> None:
-    root = Path(__file__).resolve().parent.parent / "golden" / "putin-trump"
+    root = Path(__file__).resolve().parents[2] / "golden" / "putin-trump"
     code, _, err = run(["check", str(root / "input.txt"), str(root / "reference.txt")], capsys)
     assert code == 0 and "no fact changed" in err
 

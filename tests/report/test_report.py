@@ -31,9 +31,8 @@ from repair.results import (
 )
 from repair.testing.fake import FakeServer
 from repair.validation import validate
-
-from .conftest import small_article
-from .test_edits import demo_result, make_result
+from tests.conftest import small_article
+from tests.test_edits import demo_result, make_result
 
 PWNED = "document.title='PWNED'"
 HOSTILE = (

@@ -32,8 +32,7 @@ from repair.files import DecodeError, decode
 from repair.llm import ChatReply, ChatRequest, OpenAIChat
 from repair.results import Usage
 from repair.testing.fake import FakeServer, Logged
-
-from .conftest import TEST_KEY, config_for, small_article
+from tests.conftest import TEST_KEY, config_for, small_article
 
 PAIRS = [small_article(first, 2) for first in (1, 4, 7, 13, 16, 19, 22, 25)]
 CYRILLIC = "Газета «Московский комсомолец» написала об этом.\n"
