@@ -40,8 +40,16 @@ class InputError(RepairError):
 class ModelCallError(RepairError):
     """The endpoint could not be reached or refused the request (transport, HTTP status).
 
-    Context: ``status`` (int | None), ``attempts`` (int), ``retryable`` (bool).
+    Context: ``status`` (int | None), ``attempts`` (int), ``retryable`` (bool), and for a
+    failed connection or an answer that never finished ``reason`` ("unreachable",
+    "timeout") and ``url`` (the endpoint, without credentials).
     """
+
+    @property
+    def unreachable(self) -> bool:
+        """No connection could be made at all (refused, no such host, TLS): every request
+        would fail alike, so there is no point going on."""
+        return self.context.get("reason") == "unreachable"
 
 
 class ModelOutputError(RepairError):

@@ -305,7 +305,7 @@ async def _ask(
             reply = await ask(ChatRequest(messages, model_name, 0.0, request.max_tokens))
         return check_answer(reply.content, clusters), []
     except ModelCallError as exc:
-        if exc.context.get("status") in (401, 403, 404):
+        if exc.unreachable or exc.context.get("status") in (401, 403, 404):
             raise  # the chunks would fail the same way: say so now
         return fallback, [f"glossary: {exc.message}; using the commonest spellings"]
     except ModelOutputError as exc:

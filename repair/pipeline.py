@@ -189,6 +189,13 @@ async def _glossary(run: _Run, clusters: list[NameCluster]) -> Glossary:
     return glossary
 
 
+def endpoint_is_wrong(exc: ModelCallError) -> bool:
+    """The call failed for every request alike (the endpoint cannot be reached, or refuses
+    the key, the model or the request): stop the article, do not flag it paragraph by
+    paragraph as if the text were at fault."""
+    return exc.unreachable or exc.context.get("status") in _FATAL_STATUS
+
+
 def check_article(text: str) -> None:
     if not text.strip():
         raise InputError("the article is empty (nothing but whitespace)", reason="empty")
@@ -218,7 +225,7 @@ async def _repair_chunk(run: _Run, chunk: Chunk, glossary: Glossary) -> dict[str
                 parsed = _parse(reply, chunk, pending)
             problem = _whole_answer_problem(reply, parsed, pending)
         except ModelCallError as exc:
-            if exc.context.get("status") in _FATAL_STATUS:
+            if endpoint_is_wrong(exc):
                 raise
             reason = f"model call failed: {exc.message}"
             _mark(outcomes, pending, ReasonCode.MODEL_UNREACHABLE, reason)

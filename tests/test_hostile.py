@@ -4,15 +4,20 @@ never shows, however the server echoes it."""
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
 
-from repair import ModelCallError, ModelOutputError, OpenAIChat, RepairConfig
+from repair import ModelCallError, ModelOutputError, OpenAIChat, RepairConfig, arepair_article
 from repair.llm import ChatRequest
 from repair.llm.completion import MAX_REPORTED_TOKENS
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEY, small_article
 from tests.hostile import BODIES, HostileServer
 
 REQUEST = ChatRequest(
@@ -99,3 +104,65 @@ async def test_a_key_echoed_in_another_case_or_spaced_out_never_shows() -> None:
     squeezed = "".join(message.split()).lower()
     assert TEST_KEY.lower() not in squeezed
     assert "***" in message
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _repair(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "repair", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "OPENAI_API_KEY": TEST_KEY, **(env or {})},
+    )
+
+
+def test_a_dead_endpoint_is_one_line_exit_2_and_no_output(tmp_path: Path) -> None:
+    article = tmp_path / "a.txt"
+    article.write_text(small_article()[0], encoding="utf-8")
+    url = f"http://127.0.0.1:{_closed_port()}/v1"
+    out = tmp_path / "fixed.txt"
+    done = _repair("fix", str(article), "--base-url", url, "-o", str(out))
+    assert done.returncode == 2
+    assert done.stdout == "" and not out.exists()
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and url in lines[0] and "could not connect" in lines[0]
+    assert TEST_KEY not in done.stderr
+
+
+async def test_the_library_raises_its_own_error_for_a_dead_endpoint() -> None:
+    config = RepairConfig(
+        base_url=f"http://127.0.0.1:{_closed_port()}/v1", api_key=SecretStr(TEST_KEY)
+    )
+    with pytest.raises(ModelCallError) as caught:
+        await arepair_article(small_article()[0], config)
+    assert caught.value.unreachable
+
+
+@pytest.mark.parametrize("mode", sorted(UNUSABLE))
+def test_unusable_answers_keep_the_article_flagged_never_a_traceback(
+    mode: str, tmp_path: Path
+) -> None:
+    article = tmp_path / "a.txt"
+    article.write_text(small_article()[0], encoding="utf-8")
+    with HostileServer(mode) as server:
+        done = _repair("fix", str(article), "--base-url", server.base_url, "--no-glossary")
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stdout == small_article()[0]  # every paragraph kept, nothing lost
+    assert "flagged" in done.stderr
+
+
+def test_credentials_in_the_base_url_are_refused_and_never_shown(tmp_path: Path) -> None:
+    article = tmp_path / "a.txt"
+    article.write_text(small_article()[0], encoding="utf-8")
+    done = _repair("-v", "fix", str(article), "--base-url", "http://editor:hunter2@127.0.0.1:9/v1")
+    assert done.returncode == 2
+    assert "hunter2" not in done.stderr + done.stdout
+    assert "user name or password" in done.stderr
