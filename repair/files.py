@@ -191,6 +191,19 @@ def _odd(word: str) -> bool:
 # --- writing --------------------------------------------------------------------------
 
 
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def lone_surrogate(text: str) -> int | None:
+    """Where `text` holds a lone UTF-16 surrogate, or None.
+
+    Only a str made from JSON ("\\ud800") or by surrogateescape can hold one, and no file
+    can be written with it: text is checked for them before it is worth anything.
+    """
+    found = _LONE_SURROGATE.search(text)
+    return found.start() if found else None
+
+
 def write_atomically(path: Path, content: str | Iterable[str]) -> None:
     """Write `content` (a text, or lines to which newlines are added) via a rename.
 

@@ -22,6 +22,7 @@ from repair.chunker import Chunk, Plan, Unit, plan
 from repair.config import RepairConfig
 from repair.edits import compute_edits
 from repair.errors import FactError, InputError, ModelCallError, ModelOutputError
+from repair.files import lone_surrogate
 from repair.formats import Format
 from repair.formats.inline import plain
 from repair.formats.text import Paragraph
@@ -202,6 +203,12 @@ def check_article(text: str) -> None:
     if "\x00" in text:
         raise InputError(
             "the article contains NUL bytes: it looks like a binary file", reason="binary"
+        )
+    broken = lone_surrogate(text)
+    if broken is not None:  # the paid repair could not be written at the very end
+        raise InputError(
+            f"the article holds a broken character (a lone surrogate) at {broken}",
+            reason="bad-text",
         )
 
 

@@ -180,14 +180,15 @@ def test_an_unreadable_reply_keeps_the_original_with_the_matching_code(
     assert all(p.reason == "the reply could not be read" for p in result.paragraphs)
 
 
-def test_unreachable_endpoint_keeps_everything_original() -> None:
+def test_an_unreachable_endpoint_stops_the_article_with_one_error() -> None:
     with FakeServer() as server:
         config = config_for(server, max_attempts=2)
-    # The server is gone: connections are refused.
-    result = repair_article(SOURCE, config)
-    assert result.text == SOURCE
-    assert all("could not connect" in (p.reason or "") for p in result.paragraphs)
-    assert all(p.reason_code is ReasonCode.MODEL_UNREACHABLE for p in result.paragraphs)
+    # The server is gone: connections are refused. Flagging every paragraph would pass a
+    # wrong --base-url off as an article the model could not repair.
+    with pytest.raises(ModelCallError) as caught:
+        repair_article(SOURCE, config)
+    assert caught.value.unreachable and caught.value.context["attempts"] == 2
+    assert server.base_url in str(caught.value) and "could not connect" in str(caught.value)
 
 
 def test_random_faults_at_thirty_percent_still_give_the_reference() -> None:

@@ -14,7 +14,15 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from repair import ModelCallError, ModelOutputError, OpenAIChat, RepairConfig, arepair_article
+from repair import (
+    InputError,
+    ModelCallError,
+    ModelOutputError,
+    OpenAIChat,
+    RepairConfig,
+    arepair_article,
+    repair_article,
+)
 from repair.llm import ChatRequest
 from repair.llm.completion import MAX_REPORTED_TOKENS
 from tests.conftest import TEST_KEY, small_article
@@ -166,3 +174,10 @@ def test_credentials_in_the_base_url_are_refused_and_never_shown(tmp_path: Path)
     assert done.returncode == 2
     assert "hunter2" not in done.stderr + done.stdout
     assert "user name or password" in done.stderr
+
+
+def test_an_article_with_a_lone_surrogate_is_refused_before_any_call() -> None:
+    config = RepairConfig(base_url="http://127.0.0.1:9/v1", api_key=SecretStr(TEST_KEY))
+    with pytest.raises(InputError) as caught:
+        repair_article("The mayor said \ud800 nothing.", config)
+    assert caught.value.context["reason"] == "bad-text"

@@ -1,11 +1,12 @@
 """What the commands share: exit codes, the model options and the settings they make,
-reading an article, writing results, and the summary and progress lines on stderr.
+reading an article, and the progress line on stderr. (What they write: `output.py`.)
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import time
 from collections.abc import Mapping
@@ -16,14 +17,13 @@ from typing import TextIO
 from repair.batch import STATUSES, Progress
 from repair.config import RepairConfig
 from repair.errors import InputError
-from repair.files import DETECT, DecodeError, decode, forced_encoding, write_atomically
+from repair.files import DETECT, DecodeError, decode, forced_encoding
 from repair.formats import FORMAT_CHOICES
 from repair.glossary import load_glossary_file
 from repair.pricing import money
-from repair.report import render_html, render_markdown
-from repair.results import RepairResult
 
 EXIT_OK, EXIT_FLAGGED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERNAL = 70  # a bug, not the user's doing (sysexits' EX_SOFTWARE)
 DEFAULT_MAX_CHARS = 2_000_000
 
 
@@ -68,6 +68,16 @@ def model_options(command: argparse.ArgumentParser) -> None:
         type=int,
         default=DEFAULT_MAX_CHARS,
         help="refuse larger articles (default 2,000,000)",
+    )
+    log_requests_option(group)
+
+
+def log_requests_option(group: argparse._ActionsContainer) -> None:
+    group.add_argument(
+        "--log-requests",
+        metavar="FILE",
+        help="append every request to the model and its answer to FILE, one JSON line each "
+        "(the prompt as sent, article text included; never the key)",
     )
 
 
@@ -114,6 +124,7 @@ def config_from(args: argparse.Namespace) -> RepairConfig:
         max_attempts=args.max_attempts,
         glossary=load_glossary_file(args.glossary) if args.glossary else None,
         glossary_pass=False if args.no_glossary else None,
+        request_log=args.log_requests,
     )
 
 
@@ -158,63 +169,6 @@ def _encoding_hint(error: DecodeError, encoding: str | None) -> str:
     if forced_encoding(encoding) is None:
         return "; pass --encoding NAME if you know it, e.g. koi8-r or iso-8859-2"
     return f"; is --encoding {encoding} right? Leave it out to detect the encoding"
-
-
-def emit(result: RepairResult, args: argparse.Namespace) -> None:
-    if args.json:
-        print(result.model_dump_json(indent=2))
-    elif getattr(args, "output", None):
-        write_atomically(Path(args.output), result.text)
-    else:
-        _write_text(sys.stdout, result.text)
-    if getattr(args, "report", None):
-        write_report(result, Path(args.report))
-    print(summary(result), file=sys.stderr)
-    for paragraph in result.flagged:
-        print(f"  flagged {paragraph.id}: {paragraph.reason}", file=sys.stderr)
-    if result.report is not None:
-        for issue in result.report.issues:
-            print(
-                f"  finding {issue.paragraph or '-'} [{issue.kind}]: {issue.message}",
-                file=sys.stderr,
-            )
-
-
-def _write_text(stream: TextIO, text: str) -> None:
-    stream.write(text)
-    # Byte-exact into a pipe or file; on a terminal, leave the prompt on a line of its own.
-    if stream.isatty() and not text.endswith("\n"):
-        stream.write("\n")
-    stream.flush()
-
-
-def summary(result: RepairResult) -> str:
-    counts = {
-        s: sum(p.status == s for p in result.paragraphs)
-        for s in ("repaired", "unchanged", "kept-original")
-    }
-    usage = result.usage
-    return (
-        f"repair: {counts['repaired']} repaired, {counts['unchanged']} unchanged, "
-        f"{counts['kept-original']} kept original (flagged) · {result.chunks} chunk(s), "
-        f"{usage.calls} call(s), {usage.prompt_tokens:,}+{usage.completion_tokens:,} tokens "
-        f"· {result.timings.total_s:.2f}s"
-    )
-
-
-def write_report(result: RepairResult, path: Path) -> None:
-    """The report of `result` into `path`: Markdown for .md/.markdown, HTML otherwise."""
-    write_atomically(path, render_report(result, report_format(str(path), None)))
-
-
-def render_report(result: RepairResult, fmt: str) -> str:
-    return render_markdown(result) if fmt == "md" else render_html(result)
-
-
-def report_format(output: str | None, chosen: str | None) -> str:
-    if chosen:
-        return chosen
-    return "md" if output and output.lower().endswith((".md", ".markdown")) else "html"
 
 
 # --- progress -------------------------------------------------------------------------
@@ -263,7 +217,9 @@ class ProgressPrinter:
         if self.mode == "bar":
             if now - self._last >= 0.1 or done == total:
                 self._last = now
-                self.stream.write("\r\x1b[K" + line)
+                # Wider than the terminal, a redrawn line wraps and every redraw adds one.
+                width = shutil.get_terminal_size().columns - 1
+                self.stream.write("\r\x1b[K" + _fit(line, width))
                 self.stream.flush()
                 self._drawn = True
         elif self.mode == "log":
@@ -288,6 +244,10 @@ class ProgressPrinter:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _fit(line: str, width: int) -> str:
+    return line if len(line) <= width else line[: max(width - 1, 0)] + "…"
 
 
 def progress_line(p: Progress) -> str:

@@ -2,14 +2,19 @@
 
 Exit codes: 0 every paragraph repaired or unchanged (or the check passed); 1 something was
 flagged (a paragraph kept its original text, or the check found changed facts); 2 usage,
-input or configuration errors. No traceback reaches the user for any of those.
+input, output or configuration errors; 70 an internal error (a bug: one line, and the
+traceback with -v). No traceback reaches the user otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import logging
 import sys
+import traceback
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from pydantic import SecretStr, ValidationError
 
@@ -18,16 +23,18 @@ from repair.cli import batch as batch_command
 from repair.cli import report as report_command
 from repair.cli.common import (
     EXIT_FLAGGED,
+    EXIT_INTERNAL,
     EXIT_OK,
     EXIT_USAGE,
     chunk_printer,
     config_from,
-    emit,
     encoding_option,
     format_option,
+    log_requests_option,
     model_options,
     read_article,
 )
+from repair.cli.output import check_writable, emit
 from repair.config import RepairConfig
 from repair.errors import ConfigurationError, InputError, ModelCallError, RepairError
 from repair.glossary import load_glossary_file
@@ -64,8 +71,13 @@ examples:
   repair fix old-site.txt -o old-site.fixed.txt
   repair fix old-site.txt --encoding koi8-r
 
+  # what the model was asked and answered, one JSON line per request
+  repair fix article.txt -o fixed.txt --log-requests requests.jsonl
+
 exit status: 0 all paragraphs repaired or unchanged, 1 some kept their original text
-(flagged, see --json), 2 bad usage, unreadable input or missing configuration.
+(flagged, see --json), 2 bad usage, unreadable input, an output that cannot be written
+(checked before the model is called), missing configuration or an endpoint that cannot be
+reached, 70 an internal error (run with -v for the traceback).
 """
 
 DEMO_EXAMPLES = """\
@@ -96,8 +108,12 @@ exit status: 0 no findings, 1 findings, 2 unreadable input.
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
+    parser, commands = _parser()
+    argv = sys.argv[1:] if argv is None else argv
+    _suggest_command(parser, commands, argv)
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        _unknown_options(commands.choices[args.command], extras)
     logging.basicConfig(
         level=logging.DEBUG
         if args.verbose > 1
@@ -120,21 +136,63 @@ def main(argv: list[str] | None = None) -> int:
     except RepairError as exc:
         print(f"repair: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as exc:  # a disk that filled up, a file removed under us
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"repair: error: cannot read or write{where}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("repair: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        if args.verbose:
+            traceback.print_exc()
+        hint = "" if args.verbose else "; run with -v for the traceback"
+        print(f"repair: internal error: {type(exc).__name__}: {exc}{hint}", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
-def _parser() -> argparse.ArgumentParser:
+def _version() -> str:
+    try:
+        return version("repair")
+    except PackageNotFoundError:  # a checkout run without installing
+        return "unknown"
+
+
+def _suggest_command(
+    parser: argparse.ArgumentParser, commands: argparse._SubParsersAction[Any], argv: list[str]
+) -> None:
+    """A mistyped command gets a suggestion, not only the list of commands."""
+    word = next((a for a in argv if not a.startswith("-")), None)
+    if word is None or word in commands.choices:
+        return
+    close = difflib.get_close_matches(word, list(commands.choices), n=1)
+    if close:
+        parser.error(f"unknown command {word!r}; did you mean {close[0]!r}?")
+
+
+def _unknown_options(command: argparse.ArgumentParser, extras: list[str]) -> None:
+    """The command's own usage line, and the nearest option it has, for each unknown one."""
+    known = [o for action in command._actions for o in action.option_strings]
+    hints = []
+    for extra in extras:
+        close = difflib.get_close_matches(extra.split("=")[0], known, n=1)
+        hints.append(f"{extra} (did you mean {close[0]}?)" if close else extra)
+    command.error("unrecognized arguments: " + " ".join(hints))
+
+
+def _parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction[Any]]:
     parser = argparse.ArgumentParser(
         prog="repair",
         description="Restore fluent English to machine-translated articles, keeping every fact.",
         epilog="Run 'repair COMMAND --help' for worked examples. Start with 'repair demo'.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="log retries (-vv: debug)"
     )
-    commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(
+        title="commands", dest="command", required=True, metavar="COMMAND"
+    )
 
     fix = commands.add_parser(
         "fix",
@@ -166,6 +224,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--json", action="store_true", help="print the RepairResult as JSON")
     demo.add_argument("--report", metavar="FILE", help="write the editor's report (.html or .md)")
     demo.add_argument("--fault-rate", type=float, default=0.0, help="share of requests that fail")
+    log_requests_option(demo)
     demo.set_defaults(run=_run_demo)
 
     batch_command.register(commands)
@@ -185,7 +244,12 @@ def _parser() -> argparse.ArgumentParser:
     format_option(check)
     check.set_defaults(run=_run_check)
     report_command.register(commands)
-    return parser
+    for command in commands.choices.values():
+        # -v after the command too ("repair fix a.txt -v"); SUPPRESS keeps one given before.
+        command.add_argument(
+            "-v", "--verbose", action="count", default=argparse.SUPPRESS, help="as repair -v"
+        )
+    return parser, commands
 
 
 def _run_fix(args: argparse.Namespace) -> int:
@@ -193,6 +257,7 @@ def _run_fix(args: argparse.Namespace) -> int:
     fmt = formats.resolve(args.format, text, None if args.file == "-" else args.file)
     config = config_from(args)
     config.endpoint()  # fail before any work when nothing is configured
+    check_writable(_outputs(args))  # and before the model is paid, if a result has nowhere to go
     with chunk_printer() as printer:
         result = repair_article(text, config, on_progress=printer.chunks, fmt=fmt)
     emit(result, args)
@@ -207,15 +272,19 @@ def _run_demo(args: argparse.Namespace) -> int:
     if args.case not in cases:
         raise InputError(f"no demo case '{args.case}'; choose one of: {', '.join(cases)}")
     case = load_case(args.case)
+    args.output = None
+    check_writable(_outputs(args))
     fault_mix = ("429", "503", "drop")
     with FakeServer(fault_rate=args.fault_rate, fault_mix=fault_mix) as server:
         config = RepairConfig(
-            model="fake-repair", base_url=server.base_url, api_key=SecretStr("demo-not-a-key")
+            model="fake-repair",
+            base_url=server.base_url,
+            api_key=SecretStr("demo-not-a-key"),
+            request_log=args.log_requests,
         )
         with chunk_printer() as printer:
             result = repair_article(case.input, config, on_progress=printer.chunks, fmt=case.format)
         requests = len(server.chat_requests())
-    args.output = None
     emit(result, args)
     print(
         "\nrepair demo: no model was called. A fake OpenAI-compatible server on "
@@ -227,6 +296,14 @@ def _run_demo(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return EXIT_OK if result.ok else EXIT_FLAGGED
+
+
+def _outputs(args: argparse.Namespace) -> list[tuple[str, str | None]]:
+    return [
+        ("-o", getattr(args, "output", None)),
+        ("--report", args.report),
+        ("--log-requests", args.log_requests),
+    ]
 
 
 def _run_check(args: argparse.Namespace) -> int:

@@ -13,7 +13,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from repair.cli.common import EXIT_FLAGGED, EXIT_OK, render_report, report_format
+from repair.cli.common import EXIT_FLAGGED, EXIT_OK
+from repair.cli.output import render_report, report_format
 from repair.edits import apply_and_validate, edits_of
 from repair.errors import InputError
 from repair.files import write_atomically

@@ -221,8 +221,22 @@ class OpenAIChat:
                 reason="timeout",
                 url=self.url,
             )
+        import httpx2
+
         cause = exc.__cause__ or exc.__context__
         detail = self._scrub(str(cause or exc))
+        if not isinstance(cause, httpx2.ConnectError):
+            # The server was reached and then dropped the line: a flaky endpoint, not a
+            # wrong one; the paragraphs are flagged and the next request may go through.
+            return ModelCallError(
+                f"the model endpoint {self.url} dropped the connection after {attempts} "
+                f"attempt(s): {detail}",
+                status=None,
+                attempts=attempts,
+                retryable=True,
+                reason="dropped",
+                url=self.url,
+            )
         return ModelCallError(
             f"could not connect to the model endpoint {self.url} after {attempts} "
             f"attempt(s): {detail}; check --base-url and that the server is running",

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from repair.errors import ModelOutputError
+from repair.files import lone_surrogate
 from repair.llm.protocol import ChatReply, ChatRequest
 from repair.llm.tokens import estimate_tokens, token_reservation
 from repair.results import Usage
@@ -32,8 +32,6 @@ BYTES_PER_TOKEN = 64
 BODY_OVERHEAD = 64 * 1024  # the envelope: ids, usage, logprobs some servers add
 DEFAULT_MAX_TOKENS = 16_384  # when a request sets none
 MAX_REPORTED_TOKENS = 10_000_000  # a count above this for one call is not a count
-
-_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def body_limit(request: ChatRequest) -> int:
@@ -91,7 +89,7 @@ def read_completion(
         raise ModelOutputError("the endpoint answered with no choices", reason="empty")
     choice = completion.choices[0]
     content = choice.message.content
-    if content is not None and _LONE_SURROGATE.search(content):
+    if content is not None and lone_surrogate(content) is not None:
         # Valid JSON ("\ud800") but not text: it would crash the first writer it met.
         raise ModelOutputError(
             "the answer holds a broken character (a lone UTF-16 surrogate)", reason="bad-text"

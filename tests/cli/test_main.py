@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import importlib
 import io
 import json
 import subprocess
@@ -13,6 +14,8 @@ import pytest
 
 from repair.cli import main
 from repair.cli.common import ProgressPrinter, chunk_printer
+from repair.cli.output import flagged_lines
+from repair.results import ParagraphResult, ReasonCode
 from repair.testing.fake import FakeServer
 from tests.conftest import TEST_KEY, golden_pair, small_article
 
@@ -355,3 +358,133 @@ def test_fix_draws_a_chunk_count_on_a_terminal_only(
     monkeypatch.setattr(sys, "stderr", io.StringIO())
     monkeypatch.delenv("CI")
     assert chunk_printer().mode == "none"
+
+
+# --- the edges a new user hits ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["fxi", "a.txt"], "did you mean 'fix'?"),
+        (["chek", "a", "b"], "did you mean 'check'?"),
+        (["fix", "a.txt", "--jsn"], "--jsn (did you mean --json?)"),
+        (["batch", "src", "--out", "o", "--dryrun"], "did you mean --dry-run?"),
+    ],
+)
+def test_a_typo_gets_the_commands_usage_and_a_suggestion(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2
+    assert message in err
+    if argv[0] in ("fix", "batch"):
+        assert f"usage: repair {argv[0]}" in err  # the command's usage, not the top level's
+
+
+def test_version_and_verbose_after_the_command(
+    server: FakeServer, article: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["--version"])
+    assert stopped.value.code == 0 and capsys.readouterr().out.startswith("repair ")
+    code, out, _ = run(["fix", str(article), "--base-url", server.base_url, "-v", "-v"], capsys)
+    assert code == 0 and out == small_article()[1]
+
+
+def test_output_file_and_json_together(
+    server: FakeServer, article: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "fixed.txt"
+    argv = ["fix", str(article), "--base-url", server.base_url, "-o", str(target), "--json"]
+    code, out, _ = run(argv, capsys)
+    assert code == 0
+    assert target.read_text(encoding="utf-8") == small_article()[1]
+    assert json.loads(out)["text"] == small_article()[1]
+
+
+@pytest.mark.parametrize(
+    ("option", "where", "message"),
+    [
+        ("-o", "{tmp}", "is a folder"),
+        ("--report", "{file}/report.html", "is a file, not a folder"),
+        ("--log-requests", "/proc/nowhere/log.jsonl", "cannot write in /proc"),
+    ],
+)
+def test_an_unwritable_output_stops_before_the_model_is_called(
+    option: str,
+    where: str,
+    message: str,
+    server: FakeServer,
+    article: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    target = where.format(tmp=tmp_path, file=article)
+    code, out, err = run(
+        ["fix", str(article), "--base-url", server.base_url, option, target], capsys
+    )
+    assert code == 2 and out == ""
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert server.chat_requests() == []  # nothing paid for
+
+
+def test_log_requests_records_each_request_and_answer_without_the_key(
+    server: FakeServer,
+    article: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", TEST_KEY)
+    log = tmp_path / "requests.jsonl"
+    code, _, _ = run(
+        ["fix", str(article), "--base-url", server.base_url, "--log-requests", str(log)], capsys
+    )
+    lines = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert code == 0 and len(lines) == len(server.chat_requests()) >= 1
+    assert all(line["messages"] and "answer" in line for line in lines)
+    assert TEST_KEY not in log.read_text(encoding="utf-8")
+
+
+def test_an_internal_error_is_one_line_and_its_own_exit_status(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    # repair.cli.main is the function (repair.cli re-exports it); the module is here:
+    monkeypatch.setattr(importlib.import_module("repair.cli.main"), "check", broken)
+    source = tmp_path / "a.txt"
+    source.write_text("Four trips.\n", encoding="utf-8")
+    code, _, err = run(["check", str(source), str(source)], capsys)
+    assert code == 70 and err.strip().splitlines() == [
+        "repair: internal error: RuntimeError: a bug; run with -v for the traceback"
+    ]
+    code, _, err = run(["check", str(source), str(source), "-v"], capsys)
+    assert code == 70 and "Traceback" in err
+
+
+def test_flagged_paragraphs_are_grouped_by_reason() -> None:
+    def kept(pid: str, code: ReasonCode, reason: str) -> ParagraphResult:
+        return ParagraphResult(
+            id=pid,
+            kind="paragraph",
+            status="kept-original",
+            source="s",
+            repaired="s",
+            reason=reason,
+            reason_code=code,
+        )
+
+    flagged = [kept(f"P{i}", ReasonCode.ANSWER_UNUSABLE, "cut off") for i in range(1, 58)]
+    flagged.append(kept("P60", ReasonCode.FACTS_CHANGED, "a number changed"))
+    lines = flagged_lines(flagged)
+    assert len(lines) == 2
+    assert (
+        lines[0].startswith("  flagged P1, P2")
+        and "and 45 more (answer-unusable): cut off" in lines[0]
+    )
+    assert lines[1] == "  flagged P60 (facts-changed): a number changed"
