@@ -156,6 +156,9 @@ async def arepair_article(
         run.glossary = glossary.result()
     except* ModelCallError as failures:
         raise failures.exceptions[0] from None
+    except* Exception as failures:
+        # Anything else (a bug) reaches the caller as itself, not wrapped in a group.
+        raise failures.exceptions[0] from None
     finally:
         if owned:
             await model.aclose()

@@ -22,7 +22,7 @@ from repair.chunker import plan
 from repair.config import RepairConfig
 from repair.formats import Format, parse, words
 from repair.glossary import deterministic, find_clusters, relevant, request_messages
-from repair.llm.tokens import estimate_tokens
+from repair.llm.tokens import count_tokens, prompt_tokens
 from repair.pricing import cost_of
 
 # OpenAI caches a prompt prefix of at least this many tokens; a shorter one is never cached.
@@ -98,15 +98,15 @@ def _estimate_article(
         passage = "\n".join(u.text for u in chunk.units)
         messages = prompts.messages(chunk, config.style, glossary=relevant(stand_in, passage))
         # A repair is about as long as its passage, plus the paragraph tags.
-        requests.append((messages, estimate_tokens(passage) + 4 * len(chunk.units)))
+        requests.append((messages, count_tokens(passage) + 4 * len(chunk.units)))
     into.chunks += len(article_plan.chunks)
     for messages, completion in requests:
         into.calls += 1
         into.usage.calls += 1
-        into.usage.prompt_tokens += sum(estimate_tokens(m["content"]) + 4 for m in messages)
+        into.usage.prompt_tokens += prompt_tokens(messages)
         into.usage.completion_tokens += completion
         system = messages[0]["content"]
-        size = estimate_tokens(system)
+        size = count_tokens(system)
         if system in systems and size >= CACHEABLE_PREFIX_TOKENS:
             into.usage.cached_tokens += size
         systems.add(system)

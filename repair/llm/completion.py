@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from repair.errors import ModelOutputError
 from repair.files import lone_surrogate
 from repair.llm.protocol import ChatReply, ChatRequest
-from repair.llm.tokens import estimate_tokens, token_reservation
+from repair.llm.tokens import count_tokens, token_reservation
 from repair.results import Usage
 
 log = logging.getLogger(__name__)
@@ -124,7 +124,7 @@ def read_usage(raw: dict[str, Any] | None, request: ChatRequest, content: str | 
     if prompt is None:
         prompt = token_reservation(request) - (request.max_tokens or 0)
     if completion is None:
-        completion = estimate_tokens(content or "")
+        completion = count_tokens(content or "")
     return Usage(
         calls=1,
         prompt_tokens=prompt,

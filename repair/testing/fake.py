@@ -27,7 +27,7 @@ from typing import Any
 
 from repair import formats
 from repair.formats.inline import PLACEHOLDER
-from repair.llm.tokens import estimate_tokens
+from repair.llm.tokens import count_tokens, prompt_tokens
 from repair.resources import data_dir
 
 # Every fault the server can play. Transport faults first, then bad answers.
@@ -277,12 +277,12 @@ class FakeServer:
 
     def usage(self, body: dict[str, Any], content: str | None) -> dict[str, Any]:
         messages = body.get("messages") or []
-        prompt = sum(estimate_tokens(str(m.get("content", ""))) + 4 for m in messages)
+        prompt = prompt_tokens(messages)
         system = next((str(m["content"]) for m in messages if m.get("role") == "system"), "")
         with self._lock:
-            cached = estimate_tokens(system) if system in self._seen_prefixes else 0
+            cached = count_tokens(system) if system in self._seen_prefixes else 0
             self._seen_prefixes.add(system)
-        completion = estimate_tokens(content or "")
+        completion = count_tokens(content or "")
         return {
             "prompt_tokens": prompt,
             "completion_tokens": completion,
