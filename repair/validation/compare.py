@@ -29,9 +29,10 @@ from collections.abc import Callable, Mapping
 
 from repair.errors import FactError
 from repair.results import TextSpan, ValidationIssue, ValidationReport
-from repair.validation.coverage import check_coverage, check_negations
+from repair.validation.coverage import check_coverage
 from repair.validation.findings import Finding, Pair, read_pair, short
 from repair.validation.mentions import check_dates, check_names, check_numbers
+from repair.validation.negations import check_negations
 from repair.validation.paragraphs import align_paragraphs, joined, paragraphs
 from repair.validation.quotes import check_quotes
 

@@ -15,13 +15,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from repair.facts.ledger import ParagraphFacts, QuoteMention, negation_profile
+from repair.facts.ledger import ParagraphFacts, QuoteMention
 from repair.facts.names import STOPWORDS, same_name
+from repair.facts.negations import Polarity, negation_profile, total_polarity
 from repair.facts.numbers import same_value
 from repair.facts.words import Token, Word, stem, tokens
 from repair.validation.align import Tok, edit_regions, match
-from repair.validation.coverage import negation_lost
 from repair.validation.findings import Finding, Pair, short
+from repair.validation.negations import negation_lost
 
 
 def check_quotes(pair: Pair) -> list[Finding]:
@@ -88,7 +89,7 @@ def _compare_quotes(pair: Pair, s_ids: list[int], r_ids: list[int]) -> list[Find
     said = f"the quote “{short(' … '.join(q.text for q in sq))}”"
     now = f"“{short(' … '.join(q.text for q in rq))}”"
 
-    def negations(pf: ParagraphFacts, quotes: list[QuoteMention]) -> list[tuple[int, int]]:
+    def negations(pf: ParagraphFacts, quotes: list[QuoteMention]) -> list[Polarity]:
         return [c for q in quotes for c in negation_profile(pf.text, pf.negations, q.start, q.end)]
 
     s_neg, r_neg = negations(src, sq), negations(rep, rq)
@@ -97,7 +98,7 @@ def _compare_quotes(pair: Pair, s_ids: list[int], r_ids: list[int]) -> list[Find
     moved = len(s_neg) == len(r_neg) and any(
         negation_lost(x, y) for x, y in zip(s_neg, r_neg, strict=True)
     )
-    if moved or negation_lost(_total(s_neg), _total(r_neg)):
+    if moved or negation_lost(total_polarity(s_neg), total_polarity(r_neg)):
         return [Finding("quote", f"a negation changed inside {said}: now {now}", where_s, where_r)]
     s_spans = [(q.start, q.end) for q in sq]
     r_spans = [(q.start, q.end) for q in rq]
@@ -114,10 +115,6 @@ def _compare_quotes(pair: Pair, s_ids: list[int], r_ids: list[int]) -> list[Find
     return []
 
 
-def _total(profile: list[tuple[int, int]]) -> tuple[int, int]:
-    return sum(c[0] for c in profile), sum(c[1] for c in profile)
-
-
 def _reworded(pair: Pair, s_spans: list[tuple[int, int]], r_spans: list[tuple[int, int]]) -> bool:
     """Whether quoted words changed in a paragraph that was otherwise left as it was.
 
@@ -125,6 +122,9 @@ def _reworded(pair: Pair, s_spans: list[tuple[int, int]], r_spans: list[tuple[in
     change around and inside its quotes, and a quoted word may be fixed with them. When
     every edit of the paragraph is a changed content word inside a quote, nothing was
     being repaired: the quote was made to say something else.
+
+    An edit that trades one negation for another ("failed to" -> "did not") is a
+    rewording whose polarity was checked before.
     """
     if _marks(pair.src.text) != _marks(pair.rep.text):
         return False  # broken quotation marks were mended: a repair
@@ -146,11 +146,15 @@ def _reworded(pair: Pair, s_spans: list[tuple[int, int]], r_spans: list[tuple[in
     moved_in = match(r_left, s_rest)[0]
     if len(moved_out) == len(s_left) and len(moved_in) == len(r_left):
         return False  # no quoted word changed
+    s_neg = [(c.start, c.end) for c in pair.src.negations if c.group != "weak"]
+    r_neg = [(c.start, c.end) for c in pair.rep.negations if c.group != "weak"]
     for region_a, region_b in edit_regions([t.folded for t in a], [t.folded for t in b]):
-        changed = [(a[i], s_spans) for i in region_a] + [(b[j], r_spans) for j in region_b]
-        outside = any(not _within(t.start, spans) for t, spans in changed)
-        content = any(t.folded not in STOPWORDS for t, _ in changed)
-        if outside or not content:
+        changed = [(a[i], s_spans, s_neg) for i in region_a]
+        changed += [(b[j], r_spans, r_neg) for j in region_b]
+        outside = any(not _within(t.start, spans) for t, spans, _ in changed)
+        content = any(t.folded not in STOPWORDS for t, _, _ in changed)
+        negation = any(_within(t.start, cues) for t, _, cues in changed)
+        if outside or not content or negation:
             return False  # a repair edit: the paragraph was being repaired
     return True
 
