@@ -157,6 +157,7 @@ class QuoteMention(NamedTuple):
     end: int
     text: str
     speaker: str | None  # folded head of the name it is attributed to
+    said_by: str | None = None  # that name as written, for messages
 
 
 _MARK = re.compile(r"[\"“”„«»‟]")
@@ -206,7 +207,10 @@ def find_quotes(text: str, names: list[NameMention]) -> list[QuoteMention]:
         while b > a and (text[b - 1].isspace() or text[b - 1] in "-–—"):
             b -= 1
         if re.search(r"[^\W\d_]", text[a:b]):
-            out.append(QuoteMention(a, b, text[a:b], _speaker(text, a, b, names)))
+            who = _speaker(text, a, b, names)
+            out.append(
+                QuoteMention(a, b, text[a:b], who.head if who else None, who.text if who else None)
+            )
     return out
 
 
@@ -224,7 +228,7 @@ _VERB_NEXT = re.compile(rf"\s+{_SPEECH}\b", re.IGNORECASE)
 _SPEECH_BEFORE = re.compile(rf"\s+{_SPEECH}\b[^\"“”«»]{{0,60}}", re.IGNORECASE)
 
 
-def _speaker(text: str, a: int, b: int, names: list[NameMention]) -> str | None:
+def _speaker(text: str, a: int, b: int, names: list[NameMention]) -> NameMention | None:
     """The name attached to a quote by a speech verb just after or just before it."""
     following = [m for m in names if b <= m.start < b + 80]
     if following:
@@ -235,12 +239,12 @@ def _speaker(text: str, a: int, b: int, names: list[NameMention]) -> str | None:
         if _SPEECH_AFTER.fullmatch(between) and (
             re.search(_SPEECH, between, re.IGNORECASE) or _VERB_NEXT.match(text, m.end)
         ):
-            return m.head
+            return m
     preceding = [m for m in names if a - 80 <= m.start and m.end <= a]
     if preceding:
         m = preceding[-1]
         if _SPEECH_BEFORE.fullmatch(text, m.end, max(m.end, a - 1)):
-            return m.head
+            return m
     return None
 
 

@@ -17,10 +17,10 @@ paragraph the model returns, and `validate`, which aligns the paragraphs of two 
 first (`paragraphs`).
 
 Known limits, for want of a model: a quote reworded *inside a paragraph that was itself
-rewritten* is accepted if its negations, numbers, names and speaker survive ("tough guy"
-made "weak guy" in a garbled paragraph passes); the same change in a paragraph otherwise
-left as it was is caught. A name that opens a sentence counts only with evidence that it
-is a name (see `names.find_names`).
+rewritten*, or in a paragraph that is all quotation, is accepted if its negations,
+numbers, names and speaker survive ("tough guy" made "weak guy" in a garbled paragraph
+passes); the same change in a paragraph otherwise left as it was is caught. A name that
+opens a sentence counts only with evidence that it is a name (see `names.find_names`).
 """
 
 from __future__ import annotations

@@ -13,14 +13,18 @@ from repair.validation.findings import Finding, Pair, group_span, short
 
 
 def _significant(pf: ParagraphFacts, toks: list[Tok], span: tuple[int, int]) -> bool:
-    """A sentence worth keeping: three content words, or any number, date, name or quote."""
+    """A sentence worth keeping: three content words, or any number, date, name or quote.
+
+    A sentence inside a quote is someone's words, however short: one that a repair adds
+    to a quotation (or drops from it) puts words in a speaker's mouth (or takes them out).
+    """
     a, b = span
     return (
         len(toks) >= 3
         or any(a <= n.start < b and not n.weak for n in pf.numbers)
         or any(a <= d.start < b for d in pf.dates)
         or any(a <= m.start < b for m in pf.names)
-        or any(a <= q.start < b for q in pf.quotes)
+        or any(a <= q.start < b or (toks and q.start <= a < q.end) for q in pf.quotes)
     )
 
 

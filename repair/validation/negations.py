@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 
 from repair.facts.negations import NegationCue, Polarity, negation_profile, total_polarity
-from repair.validation.findings import Finding, Pair, Where, group_span, short
+from repair.validation.findings import Finding, Pair, Where, became, group_span
 
 
 def _net(s_strong: int, s_weak: int, r_strong: int, r_weak: int) -> int:
@@ -61,31 +61,31 @@ def check_negations(pair: Pair) -> list[Finding]:
         )
         if not lost:
             continue
-        before, after = short(pair.src.text[ws[0] : ws[1]]), short(pair.rep.text[wr[0] : wr[1]])
         if lost > 0:
             cue = changed_cue(pair.src.negations, ws, pair.rep.negations, wr)
-            what = f"the negation '{cue}'" if cue else "a negation"
-            message = f"{what} of the source is missing from the repair: '{before}'"
-            message += f" became '{after}'"
+            what = f"the negation '{cue.text}'" if cue else "a negation"
+            sides = became(pair, ws, wr, "src", cue.start if cue else ws[0])
+            message = f"{what} of the source is missing from the repair: {sides}"
         else:
             cue = changed_cue(pair.rep.negations, wr, pair.src.negations, ws)
-            what = f"the negation '{cue}'" if cue else "a negation"
-            message = f"the repair adds {what}: '{before}' became '{after}'"
+            what = f"the negation '{cue.text}'" if cue else "a negation"
+            sides = became(pair, ws, wr, "rep", cue.start if cue else wr[0])
+            message = f"the repair adds {what}: {sides}"
         out.append(Finding("negation", message, ws, wr))
     return out
 
 
 def changed_cue(
     one: list[NegationCue], one_span: Where, other: list[NegationCue], other_span: Where
-) -> str | None:
-    """A strong negation word of one side's span that the other side's span lacks."""
+) -> NegationCue | None:
+    """A strong negation of one side's span whose word the other side's span lacks."""
 
-    def words(cues: list[NegationCue], span: Where) -> Counter[str]:
-        return Counter(
-            c.text.lower().replace("’", "'")
-            for c in cues
-            if c.group != "weak" and span[0] <= c.start and c.end <= span[1]
-        )
+    def word(c: NegationCue) -> str:
+        return c.text.lower().replace("’", "'")
 
-    extra = words(one, one_span) - words(other, other_span)
-    return next(iter(extra), None)
+    def strong(cues: list[NegationCue], span: Where) -> list[NegationCue]:
+        return [c for c in cues if c.group != "weak" and span[0] <= c.start and c.end <= span[1]]
+
+    extra = Counter(word(c) for c in strong(one, one_span))
+    extra -= Counter(word(c) for c in strong(other, other_span))
+    return next((c for c in strong(one, one_span) if extra[word(c)] > 0), None)
