@@ -13,10 +13,13 @@ from repair.validation.findings import Finding, Pair, group_span, short
 
 
 def _significant(pf: ParagraphFacts, toks: list[Tok], span: tuple[int, int]) -> bool:
-    """A sentence worth keeping: three content words, or any number, date, name or quote.
+    """A sentence worth keeping: three content words, or any number, date or name, or two
+    content words of a quote.
 
-    A sentence inside a quote is someone's words, however short: one that a repair adds
-    to a quotation (or drops from it) puts words in a speaker's mouth (or takes them out).
+    A sentence of a quote is someone's words: one that a repair adds to a quotation (or
+    drops from it) puts words in a speaker's mouth (or takes them out), wherever the
+    quotation starts. One content word is too little to tell: "“We made all what we
+    could." is repaired as "“We did everything we could.", with no content word left.
     """
     a, b = span
     return (
@@ -24,7 +27,7 @@ def _significant(pf: ParagraphFacts, toks: list[Tok], span: tuple[int, int]) -> 
         or any(a <= n.start < b and not n.weak for n in pf.numbers)
         or any(a <= d.start < b for d in pf.dates)
         or any(a <= m.start < b for m in pf.names)
-        or any(a <= q.start < b or (toks and q.start <= a < q.end) for q in pf.quotes)
+        or (len(toks) >= 2 and any(q.start < b and a < q.end for q in pf.quotes))
     )
 
 

@@ -110,7 +110,12 @@ def changes(
         if partner is not None:
             left.remove(partner)
             there = _phrase(rt, *partner) if widen else partner
-            message = f"'{st[where[0] : where[1]]}' became '{rt[there[0] : there[1]]}'"
+            said, now = st[where[0] : where[1]], rt[there[0] : there[1]]
+            if said.casefold() != now.casefold():
+                message = f"'{said}' became '{now}'"
+            else:  # the same words, read as two values: say where, not "X became X"
+                message = f"'{said}' does not say the same in the repair"
+                message += context(pair, "src", a)
             out.append(Finding(kind_of(True, k), message, where, there))
         else:
             said = st[where[0] : where[1]]

@@ -38,6 +38,11 @@ REPAIRED_INSIDE = [
         "“Nobody from us expected of such result. We are tired, but happy.",
         "“None of us expected such a result. We are tired, but happy.",
     ),
+    # A sentence of a quote whose repair keeps no content word.
+    (
+        "“We made all what we could. The papers were submitted in May.",
+        "“We did everything we could. The papers were filed in May.",
+    ),
     # A quote framed by an attribution: the frame and the quote repaired together.
     (
         "“Recently, the collision seems inevitable,” said Moscow Komsomelets recently.",
