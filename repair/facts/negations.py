@@ -144,6 +144,8 @@ def negation_count(text: str, cues: list[NegationCue], start: int, end: int) -> 
 
 
 def total_polarity(profile: list[Polarity]) -> Polarity:
+    if len(profile) <= 1:  # the usual case, on a path run for every sentence
+        return profile[0] if profile else NONE
     return Polarity(*(sum(p[k] for p in profile) for k in range(len(NONE))))
 
 
@@ -159,7 +161,7 @@ def negation_profile(text: str, cues: list[NegationCue], start: int, end: int) -
             continue
         clause = [c for c in inside if a <= c.start < b]
         strong, weak = _count(clause)
-        paired = _pairs(text, clause)
+        paired = _pairs(text, clause) if strong and weak else set()
         if paired:
             bare = [c for c in clause if c not in paired]
             bare_strong, bare_weak = _count(bare)

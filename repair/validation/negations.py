@@ -55,6 +55,8 @@ def check_negations(pair: Pair) -> list[Finding]:
         if not g.src or not g.rep:
             continue
         ws, wr = group_span(pair.src.sentences, g.src), group_span(pair.rep.sentences, g.rep)
+        if not _any_cue(pair.src.negations, ws) and not _any_cue(pair.rep.negations, wr):
+            continue  # most sentences: nothing to count
         lost = negation_lost(
             total_polarity(negation_profile(pair.src.text, pair.src.negations, *ws)),
             total_polarity(negation_profile(pair.rep.text, pair.rep.negations, *wr)),
@@ -73,6 +75,10 @@ def check_negations(pair: Pair) -> list[Finding]:
             message = f"the repair adds {what}: {sides}"
         out.append(Finding("negation", message, ws, wr))
     return out
+
+
+def _any_cue(cues: list[NegationCue], span: Where) -> bool:
+    return any(span[0] <= c.start < span[1] for c in cues)
 
 
 def changed_cue(

@@ -56,8 +56,12 @@ def check_quotes(pair: Pair) -> list[Finding]:
                 every_s = _all_tokens(src, 0, len(src.text))
             said, pool = r_toks[k], every_s
         else:
+            # Words of negations are left to the negation check: a repair words them in
+            # English ("is not excluded" -> "cannot be ruled out"), which says nothing of
+            # whether the quote is the source's.
+            said = _without_negations(rep, said)
             if content_s is None:
-                content_s = _content_tokens(src, [(0, len(src.text))])
+                content_s = _without_negations(src, _content_tokens(src, [(0, len(src.text))]))
             pool = content_s
         if said and len(match(said, pool)[0]) < 0.5 * len(said):
             message = f"the quote “{short(q.text)}” is not in the source"
@@ -237,6 +241,11 @@ def _content_tokens(pf: ParagraphFacts, spans: list[tuple[int, int]]) -> list[To
     return out + [
         Tok(f"#{n.value:g}", None, n) for n in pf.numbers if not n.weak and _within(n.start, spans)
     ]
+
+
+def _without_negations(pf: ParagraphFacts, toks: list[Tok]) -> list[Tok]:
+    cues = [(c.start, c.end) for c in pf.negations]
+    return [t for t in toks if t.word is None or not _within(t.word.start, cues)]
 
 
 def _split_content(pf: ParagraphFacts, spans: list[tuple[int, int]]) -> tuple[list[Tok], list[Tok]]:
