@@ -44,8 +44,9 @@ _WEAK = frozenset(
 # "rule out" and "hard to" are lexical negatives as phrases only: "the rule", "hard work".
 _RULE = frozenset({"rule", "rules", "ruled", "ruling"})
 _HARD = frozenset({"hard", "difficult"})
-# "un-" and "-less" words are lexical negatives ("unpaid", "pointless"), these are not.
-_NOT_UN = ("under", "union", "unit", "univ", "uniq", "until", "unanim", "unless", "uncle")
+# "un-" and "-less" words are lexical negatives ("unpaid", "pointless"), these are not
+# ("uncles", whole: a prefix "uncle" would take "unclear" too).
+_NOT_UN = ("under", "union", "unit", "univ", "uniq", "until", "unanim", "unless", "uncles")
 _NOT_LESS = frozenset({"unless", "bless", "regardless", "nevertheless", "less"})
 _DIGIT_AFTER = re.compile(r"\.?\s*\d")
 

@@ -4,7 +4,9 @@ Every source quote must be found in the repair by its words, and every quote of 
 in the source. Source and repair quotes linked by shared words (a quote may be split in
 two) are compared as a group: their negations, their numbers, their speaker (a quote the
 source gives to no one may not be given to a name the paragraph lacks), and, in a
-paragraph otherwise left as it was, their content words.
+paragraph otherwise left as it was, their content words. A paragraph that is one
+quotation on both sides is that quotation: its sentences are held to the coverage check
+instead of its share of surviving words.
 
 Words inside a quote are repaired like any others; what the validator holds them to is
 what it can see. Known limits, for want of a model: a quote reworded *inside a paragraph
@@ -33,6 +35,16 @@ from repair.validation.negations import changed_cue, negation_lost
 
 def check_quotes(pair: Pair) -> list[Finding]:
     src, rep = pair.src, pair.rep
+    if _all_quoted(src) and _all_quoted(rep):
+        # A paragraph that is one quotation on both sides: its quotes are the paragraph,
+        # repaired as a whole, however few of their words survive ("turn off and stop and
+        # turn away" -> "switch tracks, stop or back down"). Whether a sentence of it was
+        # dropped or made up is told sentence by sentence (`coverage`), and the quotes are
+        # compared as one group for their negations, numbers and speaker.
+        every = {(i, k) for i in range(len(src.quotes)) for k in range(len(rep.quotes))}
+        return [
+            f for s_ids, r_ids in _components(every) for f in _compare_quotes(pair, s_ids, r_ids)
+        ]
     s_toks = [_all_tokens(src, q.start, q.end) for q in src.quotes]
     r_toks = [_all_tokens(rep, q.start, q.end) for q in rep.quotes]
     edges = {
@@ -70,6 +82,14 @@ def check_quotes(pair: Pair) -> list[Finding]:
     for s_ids, r_ids in _components(edges):
         out.extend(_compare_quotes(pair, s_ids, r_ids))
     return out
+
+
+def _all_quoted(pf: ParagraphFacts) -> bool:
+    """Whether every word of a paragraph is inside one of its quotes."""
+    if not pf.quotes:
+        return False
+    spans = [(q.start, q.end) for q in pf.quotes]
+    return all(_within(t.start, spans) for t in tokens(pf.text))
 
 
 def _components(edges: set[tuple[int, int]]) -> list[tuple[list[int], list[int]]]:

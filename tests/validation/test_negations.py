@@ -31,6 +31,7 @@ KEEP_POLARITY = [
     ("The council failed to approve the budget.", "The council did not approve the budget."),
     ("The council did not approve the budget.", "The council failed to approve the budget."),
     ("The result was not unexpected.", "The result was expected."),
+    ("We do not know what offer he will bring.", "It is unclear what offer he will bring."),
     ("Such a deal is impossible.", "Such a deal is not possible."),
     ("Such a deal is not possible.", "Such a deal is impossible."),
     (

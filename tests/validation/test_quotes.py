@@ -38,6 +38,18 @@ REPAIRED_INSIDE = [
         "“Nobody from us expected of such result. We are tired, but happy.",
         "“None of us expected such a result. We are tired, but happy.",
     ),
+    # Reworded freely, as a fluent repair does: few of its words survive.
+    (
+        "“And no one is going to turn off and stop and turn away.”",
+        "“And nobody is going to switch tracks, stop or back down.”",
+    ),
+    # Broken marks cut the source's quotation in two; the repair mends them.
+    (
+        "“Putin will fight as much as he can, or if Ukraine does not say,” We are tired, "
+        "we are ready to accept your conditions. “",
+        "“Putin will fight for as long as he can, unless Ukraine says: ‘We are tired, we are "
+        "ready to accept your terms.’”",
+    ),
     # A sentence of a quote whose repair keeps no content word.
     (
         "“We made all what we could. The papers were submitted in May.",
@@ -71,6 +83,17 @@ CHANGED = [
     (WHOLE, WHOLE.replace("“", "").replace("we could not", "nobody could"), "quote"),
     (WHOLE, WHOLE.replace("could not save", "could save"), "quote"),
     (WHOLE, WHOLE.replace("four families", "five families"), "quote"),
+    # Replaced whole: the sentence is dropped and another made up.
+    (
+        "“We will lose the port and the jobs of the dockers.",
+        "“We have won the lottery and everyone here is happy.",
+        "omission",
+    ),
+    (
+        "“We will lose the port and the jobs of the dockers.",
+        "“The council will sell the harbour to a bank.",
+        "addition",
+    ),
     # Framed quotes, as before: reworded, moved to another speaker, made up, dropped.
     (
         "He called the attacks “disgusting”, she said.",
