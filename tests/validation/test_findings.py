@@ -77,6 +77,17 @@ def test_a_fact_the_checks_could_not_match_is_not_said_to_be_absent() -> None:
     )
 
 
+def test_the_same_words_read_two_ways_are_not_said_to_have_become_themselves() -> None:
+    source, repaired = "Lava buried the third of the town.", "Lava buried a third of the town."
+    pair = read_pair(source, repaired, None)
+    (finding,) = changes(
+        pair, lambda _m, _k: "number", [_span(source, "third")], [_span(repaired, "third")]
+    )
+    assert finding.message == (
+        f"'third' does not say the same in the repair: '{source}' became '{repaired}'"
+    )
+
+
 def test_long_sentences_are_quoted_around_the_change() -> None:
     text = " ".join(f"word{i}" for i in range(40)) + " the 50-day ultimatum " + "end " * 30
     focus = text.index("50-day")
