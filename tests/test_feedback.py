@@ -93,3 +93,31 @@ def test_facts_that_cannot_be_compared_keep_the_original_not_lose_the_article(
     assert result.text == SOURCE
     assert all(p.reason_code is ReasonCode.FACTS_UNCHECKED for p in result.paragraphs)
     assert all("could not compare" in (p.reason or "") for p in result.paragraphs)
+
+
+def test_the_feedback_quotes_the_source_wording_to_restore(server: FakeServer) -> None:
+    """A dropped negation is sent back with the article's sentence, so the model sees
+    what to restore, and told which side of 'A became B' is the article's."""
+    import asyncio
+
+    from repair import ChatReply, ChatRequest, Usage, arepair_article
+
+    asked: list[str] = []
+
+    class DropsTheNot:
+        async def complete(self, request: ChatRequest) -> ChatReply:
+            asked.append(request.messages[-1]["content"])
+            lines = [x for x in request.messages[-1]["content"].splitlines() if x.startswith("[[P")]
+            answer = "\n".join(lines).replace("there is no sign", "there is a sign")
+            return ChatReply(answer, "stop", "m", Usage(calls=1))
+
+        async def aclose(self) -> None:
+            return None
+
+    asyncio.run(arepair_article(SOURCE, config_for(server, max_reasks=1), client=DropsTheNot()))
+    assert len(asked) == 2
+    feedback = asked[1].split("could not be used:")[1]
+    assert "P1: the negation 'no' of the source is missing from the repair:" in feedback
+    assert "'So far, there is no sign that Vladimir Putin will pressure Washington.'" in feedback
+    assert "'So far, there is a sign that Vladimir Putin will pressure Washington.'" in feedback
+    assert "A is the article's wording and B is yours" in feedback

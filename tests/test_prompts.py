@@ -1,12 +1,20 @@
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from repair import prompts
 from repair.chunker import plan
 from repair.errors import ConfigurationError
+from repair.facts.words import tokens
 from repair.formats import parse
+from repair.formats.inline import plain
+from repair.formats.text import sentence_spans
+from repair.resources import data_dir
 from repair.results import Glossary, GlossaryEntry
+from repair.validation import validate_paragraph
 from tests.conftest import golden_pair
 
 
@@ -129,3 +137,72 @@ def test_no_article_line_can_start_a_marker_or_a_tag(hostile: str, where: int) -
         tags = [line.split("]]")[0] + "]]" for line in user.splitlines() if line.startswith("[[")]
         assert tags == [prompts.tag(u.id, u.kind) for u in chunk.units]
         assert sum(line.startswith("Task:") for line in user.splitlines()) == 1
+
+
+# --- the worked examples -----------------------------------------------------------------
+
+_SPAN = 8  # words: a run this long shared with an article is copied, not common English
+
+
+def _words(text: str) -> list[str]:
+    return [t.folded for t in tokens(text)]
+
+
+def _runs(text: str) -> set[tuple[str, ...]]:
+    words = _words(text)
+    return {tuple(words[i : i + _SPAN]) for i in range(len(words) - _SPAN + 1)}
+
+
+def _sentences(text: str) -> set[tuple[str, ...]]:
+    """Sentences of four words or more, as their folded words."""
+    out = set()
+    for line in text.splitlines():
+        for a, b in sentence_spans(line):
+            words = tuple(_words(line[a:b]))
+            if len(words) >= 4:
+                out.add(words)
+    return out
+
+
+PROMPT_FILES = sorted(data_dir("prompts").glob("*.md"))
+GOLDEN_FILES = sorted(
+    p
+    for p in data_dir("golden").glob("*/*")
+    if p.name.startswith(("input.", "reference.")) and p.suffix in (".txt", ".md", ".html")
+)
+
+
+def test_the_prompts_and_the_golden_articles_are_there() -> None:
+    assert any(p.name == "system.md" for p in PROMPT_FILES)
+    assert len(GOLDEN_FILES) >= 2 * 15
+
+
+@pytest.mark.parametrize("prompt", PROMPT_FILES, ids=[p.name for p in PROMPT_FILES])
+def test_no_prompt_quotes_a_golden_article(prompt: Path) -> None:
+    """A model copies the wording of a worked example ("doomed from the start" found its
+    way into a repair of the article it came from): no prompt may share a sentence, or a
+    run of eight words, with any golden input or reference."""
+    text = prompt.read_text(encoding="utf-8")
+    runs, sentences = _runs(text), _sentences(text)
+    for golden in GOLDEN_FILES:
+        article = golden.read_text(encoding="utf-8")
+        shared = sorted(" ".join(r) for r in runs & _runs(article))
+        assert not shared, f"{prompt.name} shares with {golden.parent.name}/{golden.name}: {shared}"
+        same = sorted(" ".join(s) for s in sentences & _sentences(article))
+        assert not same, f"{prompt.name} repeats from {golden.parent.name}/{golden.name}: {same}"
+
+
+_EXAMPLE = re.compile(r"Example input passage:\n(.*?)\n\nExample answer:\n(.*?)\n\n", re.DOTALL)
+_TAGGED = re.compile(r"^\[\[(P\d+)(?:\|[a-z]+)?\]\] (.*)$", re.MULTILINE)
+
+
+def test_the_worked_examples_pass_the_validator() -> None:
+    """The repairs the prompt shows as fair are fair by the validator's measure too."""
+    examples = _EXAMPLE.findall(prompts.load("system").body)
+    assert len(examples) >= 4
+    for passage, answer in examples:
+        given, repaired = dict(_TAGGED.findall(passage)), dict(_TAGGED.findall(answer))
+        assert given.keys() == repaired.keys()
+        for uid, text in given.items():
+            issues = validate_paragraph(plain(text), plain(repaired[uid]))
+            assert not issues, f"{uid}: {[i.message for i in issues]}"

@@ -10,9 +10,7 @@ a few word lists, no model.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from dataclasses import dataclass, field
-from itertools import pairwise
 from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
@@ -26,6 +24,7 @@ from repair.facts.names import (
     NameMention,
     find_names,
 )
+from repair.facts.negations import NegationCue, find_negations
 from repair.facts.numbers import NumberMention, find_numbers
 from repair.facts.words import Word, fold, stem, tokens
 from repair.formats.text import segment, sentence_spans
@@ -158,6 +157,7 @@ class QuoteMention(NamedTuple):
     end: int
     text: str
     speaker: str | None  # folded head of the name it is attributed to
+    said_by: str | None = None  # that name as written, for messages
 
 
 _MARK = re.compile(r"[\"“”„«»‟]")
@@ -207,7 +207,10 @@ def find_quotes(text: str, names: list[NameMention]) -> list[QuoteMention]:
         while b > a and (text[b - 1].isspace() or text[b - 1] in "-–—"):
             b -= 1
         if re.search(r"[^\W\d_]", text[a:b]):
-            out.append(QuoteMention(a, b, text[a:b], _speaker(text, a, b, names)))
+            who = _speaker(text, a, b, names)
+            out.append(
+                QuoteMention(a, b, text[a:b], who.head if who else None, who.text if who else None)
+            )
     return out
 
 
@@ -225,7 +228,7 @@ _VERB_NEXT = re.compile(rf"\s+{_SPEECH}\b", re.IGNORECASE)
 _SPEECH_BEFORE = re.compile(rf"\s+{_SPEECH}\b[^\"“”«»]{{0,60}}", re.IGNORECASE)
 
 
-def _speaker(text: str, a: int, b: int, names: list[NameMention]) -> str | None:
+def _speaker(text: str, a: int, b: int, names: list[NameMention]) -> NameMention | None:
     """The name attached to a quote by a speech verb just after or just before it."""
     following = [m for m in names if b <= m.start < b + 80]
     if following:
@@ -236,118 +239,13 @@ def _speaker(text: str, a: int, b: int, names: list[NameMention]) -> str | None:
         if _SPEECH_AFTER.fullmatch(between) and (
             re.search(_SPEECH, between, re.IGNORECASE) or _VERB_NEXT.match(text, m.end)
         ):
-            return m.head
+            return m
     preceding = [m for m in names if a - 80 <= m.start and m.end <= a]
     if preceding:
         m = preceding[-1]
         if _SPEECH_BEFORE.fullmatch(text, m.end, max(m.end, a - 1)):
-            return m.head
+            return m
     return None
-
-
-# --- negation ---------------------------------------------------------------------------
-
-
-class NegationCue(NamedTuple):
-    start: int
-    end: int
-    text: str
-    group: Literal["not", "nword", "other", "weak"]
-
-
-_NOT = frozenset({"not", "cannot"})
-_NWORDS = frozenset("no nobody nothing none nowhere neither nor never".split())
-_WEAK = frozenset(
-    "until unless instead hardly barely rarely seldom lack lacks lacking lacked fail fails "
-    "failed failing failure refuse refuses refused refusing refusal decline declines "
-    "declined declining reluctant reluctance avoid avoids avoided avoiding deny denies "
-    "denied denying absent non".split()
-)
-# "un-" and "-less" words are lexical negatives ("unpaid", "pointless"), these are not.
-_NOT_UN = ("under", "union", "unit", "univ", "uniq", "until", "unanim", "unless", "uncle")
-_NOT_LESS = frozenset({"unless", "bless", "regardless", "nevertheless", "less"})
-_DIGIT_AFTER = re.compile(r"\.?\s*\d")
-
-
-_NEGATION_HINT = re.compile(
-    r"\b(?:no|not|nobody|nothing|none|nowhere|neither|nor|never|cannot|without|until|unless"
-    r"|instead|hardly|barely|rarely|seldom|absent|non|lack|fail|refus|declin|reluctan|avoid"
-    r"|den[iy]|un)|less\b|n[’']t\b"
-)
-
-
-def find_negations(text: str) -> list[NegationCue]:
-    out: list[NegationCue] = []
-    hints = [m.start() for m in _NEGATION_HINT.finditer(text.lower())]
-    if not hints:
-        return out
-    toks = tokens(text)
-    starts = [t.start for t in toks]
-    candidates = sorted({bisect_right(starts, h) - 1 for h in hints} - {-1})
-    for i in candidates:
-        t = toks[i]
-        w = t.text.lower()
-        if w in _NOT or w.endswith(("n’t", "n't")):
-            group: Literal["not", "nword", "other", "weak"] = "not"
-        elif w in _NWORDS:
-            if w == "no" and _DIGIT_AFTER.match(text, t.end):
-                continue  # "No 10 Downing Street"
-            nxt = toks[i + 1].text.lower() if i + 1 < len(toks) else ""
-            if w == "no" and nxt in ("one", "longer") and text[t.end : toks[i + 1].start].isspace():
-                out.append(
-                    NegationCue(t.start, toks[i + 1].end, text[t.start : toks[i + 1].end], "nword")
-                )
-                continue
-            group = "nword"
-        elif w == "without":
-            group = "other"
-        elif (
-            w in _WEAK
-            or (w.startswith("un") and len(w) >= 6 and not w.startswith(_NOT_UN))
-            or (w.endswith("less") and len(w) >= 7 and w not in _NOT_LESS)
-        ):
-            group = "weak"
-        else:
-            continue
-        out.append(NegationCue(t.start, t.end, t.text, group))
-    return out
-
-
-_CLAUSE_BREAK = re.compile(r"[,;:()\"“”«»]|\s[-–—]\s|[.!?](?:\s|$)")
-
-
-def negation_count(text: str, cues: list[NegationCue], start: int, end: int) -> tuple[int, int]:
-    """(strong, weak) negations of text[start:end].
-
-    Within one clause, n-words that come with a "not" are one negation ("Nobody is not
-    thrown overboard" in a Slavic round trip means "Nobody is being thrown overboard"),
-    while "without" and "not" stay two ("not without controversy").
-    """
-    profile = negation_profile(text, cues, start, end)
-    return sum(p[0] for p in profile), sum(p[1] for p in profile)
-
-
-def negation_profile(
-    text: str, cues: list[NegationCue], start: int, end: int
-) -> list[tuple[int, int]]:
-    """(strong, weak) negations of each clause of text[start:end], in order."""
-    inside = [c for c in cues if start <= c.start and c.end <= end]
-    if not inside:
-        return []
-    breaks = [start, *(m.start() for m in _CLAUSE_BREAK.finditer(text, start, end)), end]
-    out: list[tuple[int, int]] = []
-    for a, b in pairwise(breaks):
-        if not re.search(r"\w", text[a:b]):
-            continue
-        clause = [c for c in inside if a <= c.start < b]
-        nots = sum(c.group == "not" for c in clause)
-        nwords = sum(c.group == "nword" for c in clause)
-        strong = nots + sum(c.group == "other" for c in clause) + max(0, nwords - nots)
-        out.append((strong, sum(c.group == "weak" for c in clause)))
-    return out
-
-
-# --- words ------------------------------------------------------------------------------
 
 
 # --- one paragraph ----------------------------------------------------------------------

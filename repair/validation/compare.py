@@ -17,10 +17,10 @@ paragraph the model returns, and `validate`, which aligns the paragraphs of two 
 first (`paragraphs`).
 
 Known limits, for want of a model: a quote reworded *inside a paragraph that was itself
-rewritten* is accepted if its negations, numbers, names and speaker survive ("tough guy"
-made "weak guy" in a garbled paragraph passes); the same change in a paragraph otherwise
-left as it was is caught. A name that opens a sentence counts only with evidence that it
-is a name (see `names.find_names`).
+rewritten*, or in a paragraph that is all quotation, is accepted if its negations,
+numbers, names and speaker survive ("tough guy" made "weak guy" in a garbled paragraph
+passes); the same change in a paragraph otherwise left as it was is caught. A name that
+opens a sentence counts only with evidence that it is a name (see `names.find_names`).
 """
 
 from __future__ import annotations
@@ -29,9 +29,10 @@ from collections.abc import Callable, Mapping
 
 from repair.errors import FactError
 from repair.results import TextSpan, ValidationIssue, ValidationReport
-from repair.validation.coverage import check_coverage, check_negations
+from repair.validation.coverage import check_coverage
 from repair.validation.findings import Finding, Pair, read_pair, short
 from repair.validation.mentions import check_dates, check_names, check_numbers
+from repair.validation.negations import check_negations
 from repair.validation.paragraphs import align_paragraphs, joined, paragraphs
 from repair.validation.quotes import check_quotes
 

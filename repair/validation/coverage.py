@@ -1,58 +1,33 @@
-"""Sentence-group checks: negations added or removed, sentences dropped or invented.
+"""Sentences dropped or invented.
 
-Both work on the aligned sentence groups of a `Pair`: a group whose strong negations
-changed (net of lexical negatives such as "failed" for "did not manage"), and a source
-sentence with no counterpart in the repair (or a repair sentence with no source) whose
-content is nowhere else on the other side.
+On the aligned sentence groups of a `Pair`: a source sentence with no counterpart in the
+repair (or a repair sentence with no source) whose content is nowhere else on the other
+side.
 """
 
 from __future__ import annotations
 
-from repair.facts.ledger import ParagraphFacts, negation_count
+from repair.facts.ledger import ParagraphFacts
 from repair.validation.align import Tok, match
 from repair.validation.findings import Finding, Pair, group_span, short
 
 
-def negation_lost(src: tuple[int, int], rep: tuple[int, int]) -> int:
-    """Strong negations lost (positive) or gained (negative), net of lexical negatives.
-
-    A lexical negative may carry a negation: "did not manage" -> "failed", "if they do not
-    pay" -> "unless they pay", "or if Ukraine does not say" -> "or until Ukraine says".
-    """
-    lost = src[0] - rep[0]
-    if (lost > 0 and rep[1] - src[1] >= lost) or (lost < 0 and src[1] - rep[1] >= -lost):
-        return 0
-    return lost
-
-
-def check_negations(pair: Pair) -> list[Finding]:
-    out: list[Finding] = []
-    for g in pair.groups:
-        if not g.src or not g.rep:
-            continue
-        ws, wr = group_span(pair.src.sentences, g.src), group_span(pair.rep.sentences, g.rep)
-        lost = negation_lost(
-            negation_count(pair.src.text, pair.src.negations, *ws),
-            negation_count(pair.rep.text, pair.rep.negations, *wr),
-        )
-        if not lost:
-            continue
-        verb = "removed" if lost > 0 else "added"
-        before, after = short(pair.src.text[ws[0] : ws[1]]), short(pair.rep.text[wr[0] : wr[1]])
-        message = f"a negation was {verb}: '{before}' became '{after}'"
-        out.append(Finding("negation", message, ws, wr))
-    return out
-
-
 def _significant(pf: ParagraphFacts, toks: list[Tok], span: tuple[int, int]) -> bool:
-    """A sentence worth keeping: three content words, or any number, date, name or quote."""
+    """A sentence worth keeping: three content words, or any number, date or name, or two
+    content words of a quote.
+
+    A sentence of a quote is someone's words: one that a repair adds to a quotation (or
+    drops from it) puts words in a speaker's mouth (or takes them out), wherever the
+    quotation starts. One content word is too little to tell: "“We made all what we
+    could." is repaired as "“We did everything we could.", with no content word left.
+    """
     a, b = span
     return (
         len(toks) >= 3
         or any(a <= n.start < b and not n.weak for n in pf.numbers)
         or any(a <= d.start < b for d in pf.dates)
         or any(a <= m.start < b for m in pf.names)
-        or any(a <= q.start < b for q in pf.quotes)
+        or (len(toks) >= 2 and any(q.start < b and a < q.end for q in pf.quotes))
     )
 
 

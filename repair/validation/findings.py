@@ -9,6 +9,7 @@ an added one of the same sentence group as one change ("X became Y").
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
@@ -92,7 +93,13 @@ def changes(
     widen: bool = False,
 ) -> list[Finding]:
     """Findings for facts missing from the repair and facts added to it, pairing a missing
-    and an added one of the same sentence group as one change ("X became Y")."""
+    and an added one of the same sentence group as one change ("X became Y").
+
+    A fact left without a partner is told with the sentences around it on both sides, and
+    by how often its words occur on each side: a fact the checks could not match may still
+    be written on the other side (a number that moved, a name written once more), and the
+    model, told it was not there, would replace it with another.
+    """
     out: list[Finding] = []
     st, rt = pair.src.text, pair.rep.text
     left = list(added)
@@ -103,19 +110,92 @@ def changes(
         if partner is not None:
             left.remove(partner)
             there = _phrase(rt, *partner) if widen else partner
-            message = f"'{st[where[0] : where[1]]}' became '{rt[there[0] : there[1]]}'"
+            said, now = st[where[0] : where[1]], rt[there[0] : there[1]]
+            if said.casefold() != now.casefold():
+                message = f"'{said}' became '{now}'"
+            else:  # the same words, read as two values: say where, not "X became X"
+                message = f"'{said}' does not say the same in the repair"
+                message += context(pair, "src", a)
             out.append(Finding(kind_of(True, k), message, where, there))
         else:
-            out.append(
-                Finding(
-                    kind_of(True, k),
-                    f"'{st[where[0] : where[1]]}' is missing from the repair",
-                    where,
-                )
-            )
+            said = st[where[0] : where[1]]
+            count = _counts(st[a:b], st, rt)
+            if count[1] == 0:
+                message = f"'{said}' is missing from the repair"
+            elif count[1] < count[0]:
+                message = f"'{said}' is written {_times(count[0])} in the source but only "
+                message += f"{_times(count[1])} in the repair"
+            else:
+                message = f"'{said}' is still in the repair, but not as the source uses it"
+            message += context(pair, "src", a)
+            out.append(Finding(kind_of(True, k), message, where))
     for a, b in left:
         there = _phrase(rt, a, b) if widen else (a, b)
         k = added.index((a, b))
-        message = f"'{rt[there[0] : there[1]]}' appears in the repair but not in the source"
+        said = rt[there[0] : there[1]]
+        count = _counts(rt[a:b], st, rt)
+        if count[0] == 0:
+            message = f"'{said}' appears in the repair but not in the source"
+        elif count[0] < count[1]:
+            message = f"'{said}' is written {_times(count[1])} in the repair but only "
+            message += f"{_times(count[0])} in the source"
+        else:
+            message = f"'{said}' is in the source too, but not as the repair uses it"
+        message += context(pair, "rep", a)
         out.append(Finding(kind_of(False, k), message, None, there))
     return out
+
+
+def context(pair: Pair, side: Literal["src", "rep"], pos: int) -> str:
+    """ ": 'source sentences' became 'repair sentences'" for the sentence group at `pos` of
+    one side, as far as it has sentences on each side."""
+    k = pair.group_of(side, pos)
+    if k < 0:
+        return ""
+    g = pair.groups[k]
+    ws = group_span(pair.src.sentences, g.src) if g.src else None
+    wr = group_span(pair.rep.sentences, g.rep) if g.rep else None
+    if ws and wr:
+        return ": " + became(pair, ws, wr, side, pos)
+    if ws:
+        return f" (the source has '{excerpt(pair.src.text, ws, pos)}')"
+    assert wr is not None
+    return f" (the repair has '{excerpt(pair.rep.text, wr, pos)}')"
+
+
+def became(pair: Pair, ws: Where, wr: Where, side: Literal["src", "rep"], pos: int) -> str:
+    """ "'source text' became 'repair text'" for two spans, long ones cut around `pos` of
+    one side and around the same share of the way through the other."""
+    here = ws if side == "src" else wr
+    share = (pos - here[0]) / max(1, here[1] - here[0])
+    before = excerpt(pair.src.text, ws, ws[0] + round(share * (ws[1] - ws[0])))
+    after = excerpt(pair.rep.text, wr, wr[0] + round(share * (wr[1] - wr[0])))
+    return f"'{before}' became '{after}'"
+
+
+def excerpt(text: str, span: Where, focus: int, limit: int = 90) -> str:
+    """text[span] on one line, cut to about `limit` characters around `focus`."""
+    a, b = span
+    if b - a <= limit:
+        return short(text[a:b], limit)
+    start = min(max(a, focus - limit // 2), b - limit)
+    end = start + limit
+    # Cut between words.
+    if start > a:
+        space = text.find(" ", start, focus)
+        start = space + 1 if space >= 0 else start
+    if end < b:
+        space = text.rfind(" ", focus, end)
+        end = space if space > focus else end
+    cut = " ".join(text[start:end].split())
+    return ("…" if start > a else "") + cut + ("…" if end < b else "")
+
+
+def _counts(phrase: str, source: str, repaired: str) -> tuple[int, int]:
+    """How often `phrase` is written, as whole words and in any case, on each side."""
+    pattern = re.compile(rf"(?<!\w){re.escape(phrase.strip())}(?!\w)", re.IGNORECASE)
+    return len(pattern.findall(source)), len(pattern.findall(repaired))
+
+
+def _times(n: int) -> str:
+    return {1: "once", 2: "twice"}.get(n, f"{n} times")

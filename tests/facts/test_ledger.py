@@ -9,12 +9,11 @@ from hypothesis import strategies as st
 from repair.facts.ledger import (
     extract_facts,
     find_dates,
-    find_negations,
     find_quotes,
-    negation_count,
     read_paragraph,
 )
 from repair.facts.names import find_names, same_name
+from repair.facts.negations import find_negations, negation_count
 from repair.facts.words import fold
 from tests.conftest import NEWS_WORDS
 
