@@ -27,11 +27,12 @@ import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from itertools import pairwise
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from rapidfuzz.distance import Indel, Levenshtein
 
-from repair.facts.words import Token, fold, tokens
+from repair.facts.lexicon import ordinary_word
+from repair.facts.words import Token, fold, stem, tokens
 
 # Words that are capitalised without being names, or that are part of a name without
 # identifying it ("President", "University"): a name's identity is in its other words.
@@ -96,7 +97,10 @@ _DEMONYM_GROUPS = [
     {"un", "unitednations"},
 ]  # fmt: skip
 _DEMONYM = {word: i for i, group in enumerate(_DEMONYM_GROUPS) for word in group}
-_SUFFIXES = ("n", "an", "ian", "ean", "ese", "i", "ish", "s", "")
+# "-ist", "-ism" and "-ite" make followers of a name: "Trumpists", "Thatcherite".
+_SUFFIXES = (
+    "n", "an", "ian", "ean", "ese", "i", "ish", "s", "", "ist", "ists", "ism", "ite", "ites",
+)  # fmt: skip
 
 # --- folding and keys ---------------------------------------------------------------------
 
@@ -219,6 +223,9 @@ class NameMention(NamedTuple):
     text: str
     words: tuple[str, ...]  # folded identifying words, in order; the last is the head
     credit: int | None = None  # photo credits joined by "/" share a number
+    # A word opening a sentence, taken for a name only because it is no ordinary English
+    # word: another form of the same word on the other side ("Prices"/"price") keeps it.
+    guessed: bool = False
 
     @property
     def head(self) -> str:
@@ -272,24 +279,32 @@ def _after_credit(text: str, prev: Token) -> bool:
 def find_names(text: str, evidence: str = "") -> list[NameMention]:
     """Capitalised name spans of `text`, with the words that identify them.
 
-    A capitalised word at the start of a sentence, quote or caption counts only with
-    evidence that it is a name: it is followed by another name word, it is an acronym, or
-    it is capitalised in mid-sentence somewhere in `text` or `evidence` (the other side
-    of the comparison), so "Meanwhile" or "Homeowners" are not taken for names.
+    A capitalised word at the start of a sentence, quote or caption is a name when it is
+    followed by another name word, is an acronym, or is capitalised in mid-sentence
+    somewhere in `text` or `evidence` (the other side of the comparison); it is an
+    ordinary word when it is written in lower case there, or is a common English word
+    (`lexicon`), so "Meanwhile" or "Homeowners" are not taken for names while "Merkel" and
+    "Harris" are.
     """
     toks = tokens(text)
     initials = _initials(text)
     known = _mid_sentence_capitals(text) | _mid_sentence_capitals(evidence)
+    lower = _lower_case(text) | _lower_case(evidence)
     mentions: list[NameMention] = []
-    run: list[tuple[Token, bool]] = []  # (token, identifying)
+    run: list[tuple[Token, bool, bool]] = []  # (token, identifying, guessed)
 
     def close() -> None:
         while run and (not run[0][1] and run[0][0].folded in STOPWORDS):
             run.pop(0)  # "The Kremlin", "In Warsaw"
-        words = tuple(t.folded for t, ident in run if ident)
+        words = tuple(t.folded for t, ident, _ in run if ident)
         if words:
             first, last = run[0][0], run[-1][0]
-            mentions.append(NameMention(first.start, last.end, text[first.start : last.end], words))
+            guessed = all(g for _, ident, g in run if ident)
+            mentions.append(
+                NameMention(
+                    first.start, last.end, text[first.start : last.end], words, None, guessed
+                )
+            )
         run.clear()
 
     prev: Token | None = None
@@ -307,9 +322,11 @@ def find_names(text: str, evidence: str = "") -> list[NameMention]:
         if run and (not joined or initial):
             close()
         ident = _identifying(tok)
-        if initial and ident and not _evidence(text, toks, i, known):
-            ident = False
-        run.append((tok, ident))
+        guessed = False
+        if initial and ident:
+            seen = _evidence(text, toks, i, known, lower)
+            ident, guessed = seen is not None, seen == "guess"
+        run.append((tok, ident, guessed))
         prev = tok
     close()
     return _mark_credits(text, mentions)
@@ -325,11 +342,9 @@ def _mark_credits(text: str, mentions: list[NameMention]) -> list[NameMention]:
         if not before and after:
             group += 1
         if before or after:
-            m = NameMention(m.start, m.end, m.text, m.words, group)
+            m = m._replace(credit=group)
             if before and out[-1].credit is None:
-                out[-1] = NameMention(
-                    out[-1].start, out[-1].end, out[-1].text, out[-1].words, group
-                )
+                out[-1] = out[-1]._replace(credit=group)
         out.append(m)
     return out
 
@@ -339,13 +354,40 @@ def _identifying(tok: Token) -> bool:
     return f not in TITLES and f not in GENERIC and f not in STOPWORDS and f not in _DATE_WORDS
 
 
-def _evidence(text: str, toks: Sequence[Token], i: int, known: frozenset[str]) -> bool:
+def _evidence(
+    text: str, toks: Sequence[Token], i: int, known: frozenset[str], lower: frozenset[str]
+) -> Literal["sure", "guess"] | None:
+    """Whether a capitalised word opening a sentence is a name: "sure" with evidence in
+    the texts, "guess" when only the lexicon says it is no ordinary word, None if not."""
     tok = toks[i]
     if tok.folded in known or (tok.text.isupper() and len(tok.text) > 1):
-        return True
+        return "sure"
     nxt = toks[i + 1] if i + 1 < len(toks) else None
-    joined = nxt is not None and text[tok.end : nxt.start] in (" ", "-", "/")
-    return joined and nxt is not None and _capitalised(nxt) and _identifying(nxt)
+    gap = text[tok.end : nxt.start] if nxt is not None else ""
+    if nxt is not None and gap in (" ", "-", "/") and _capitalised(nxt) and _identifying(nxt):
+        return "sure"
+    if tok.folded in lower or _PREFIX.match(text, tok.end):
+        return None  # written in lower case elsewhere; "Anti-war", "Ex-minister"
+    if _APPOSITION.match(text, tok.end) or _coordinated(text, toks, i, known):
+        return "sure"  # "Harris, 59, took office", "Watson and Crick"
+    if ordinary_word(tok.folded) or tok.folded.endswith(_FOLLOWERS):
+        return None
+    return "guess"
+
+
+_PREFIX = re.compile(r"-[a-z]")
+# Followers of a name are a common noun, capitalised: "Trumpists", "Thatcherites".
+_FOLLOWERS = ("ist", "ists", "ism", "isms", "ites")
+_APPOSITION = re.compile(r"(?:’s|'s)?,\s*\d{1,3},")  # an age after a name
+_AND = frozenset({"and", "or", "nor"})
+
+
+def _coordinated(text: str, toks: Sequence[Token], i: int, known: frozenset[str]) -> bool:
+    """Joined by "and" to a word capitalised in mid-sentence: "Watson and Crick used…"."""
+    if i + 2 >= len(toks) or toks[i + 1].folded not in _AND:
+        return False
+    other = toks[i + 2]
+    return _capitalised(other) and other.folded in known and _identifying(other)
 
 
 @lru_cache(maxsize=512)
@@ -356,6 +398,12 @@ def _initials(text: str) -> tuple[bool, ...]:
         _capitalised(tok) and _initial(text, tok, toks[i - 1] if i else None)
         for i, tok in enumerate(toks)
     )
+
+
+@lru_cache(maxsize=512)
+def _lower_case(text: str) -> frozenset[str]:
+    """Words written in lower case somewhere in `text`: they are no names there."""
+    return frozenset(t.folded for t in tokens(text) if t.text[:1].islower())
 
 
 @lru_cache(maxsize=512)
@@ -383,6 +431,7 @@ class NamePool:
     def __init__(self, text: str, mentions: list[NameMention]) -> None:
         self._toks = tokens(text)
         self._plain = frozenset(t.folded for t in self._toks)
+        self._stems: frozenset[str] | None = None
         self.mentions = mentions
         self.acronyms = frozenset(
             "".join(w[0] for w in m.words) for m in mentions if len(m.words) > 1
@@ -403,6 +452,12 @@ class NamePool:
             for w in self._names:
                 self._index.setdefault(_first_sound(w), []).append(w)
         return self._words
+
+    def has_form(self, word: str) -> bool:
+        """Whether another form of an ordinary word is here ("Prices" / "price")."""
+        if self._stems is None:
+            self._stems = frozenset(stem(w) for w in self._plain)
+        return stem(word) in self._stems
 
     def has(self, word: str) -> bool:
         if word in self._plain or word in self.acronyms or word in self.words:
@@ -431,6 +486,8 @@ def _first_sound(word: str) -> str:
 def name_present(mention: NameMention, pool: NamePool, glossary: list[tuple[str, str]]) -> bool:
     """Whether the name of `mention` is written, in some spelling, in the pool's text."""
     if pool.has(mention.head) or fold(mention.text) in pool.words:
+        return True
+    if mention.guessed and pool.has_form(mention.head):
         return True
     if len(mention.words) > 1:
         if "".join(w[0] for w in mention.words) in pool.words:
