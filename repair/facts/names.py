@@ -31,6 +31,14 @@ from typing import Literal, NamedTuple
 
 from rapidfuzz.distance import Indel, Levenshtein
 
+from repair.facts.forms import (
+    SKIPPED,
+    abbreviation,
+    compact,
+    different_places,
+    equivalents,
+    spelled_out,
+)
 from repair.facts.lexicon import ordinary_word
 from repair.facts.words import Token, fold, stem, tokens
 
@@ -176,7 +184,7 @@ def same_name(a: str, b: str) -> bool:
     short, long = sorted((a, b), key=len)
     if len(short) < 2 or short.isdigit() or long.isdigit():
         return False
-    if _gendered(short, long):
+    if _gendered(short, long) or different_places(a, b):
         return False
     if _demonyms(a, b):
         return True
@@ -351,7 +359,10 @@ def _mark_credits(text: str, mentions: list[NameMention]) -> list[NameMention]:
 
 def _identifying(tok: Token) -> bool:
     f = tok.folded
-    return f not in TITLES and f not in GENERIC and f not in STOPWORDS and f not in _DATE_WORDS
+    if f in TITLES or f in _DATE_WORDS:
+        return False
+    # An acronym identifies even when it spells a common word: "US", "WHO".
+    return (f not in GENERIC and f not in STOPWORDS) or (tok.text.isupper() and len(f) > 1)
 
 
 def _evidence(
@@ -432,6 +443,9 @@ class NamePool:
         self._toks = tokens(text)
         self._plain = frozenset(t.folded for t in self._toks)
         self._stems: frozenset[str] | None = None
+        self._text = text
+        self._compact: frozenset[str] | None = None
+        self._capitals: frozenset[str] | None = None
         self.mentions = mentions
         self.acronyms = frozenset(
             "".join(w[0] for w in m.words) for m in mentions if len(m.words) > 1
@@ -453,6 +467,38 @@ class NamePool:
                 self._index.setdefault(_first_sound(w), []).append(w)
         return self._words
 
+    def has_other_form(self, key: str) -> bool:
+        """Whether another form of what the compact form `key` names is written here:
+        "United States" for "US", "yuan" for "RMB" (`forms`)."""
+        others = equivalents(key)
+        if not others:
+            return False
+        self._index_forms()
+        assert self._capitals is not None and self._compact is not None
+        return any(f.key in (self._capitals if f.caps else self._compact) for f in others)
+
+    def _index_forms(self) -> None:
+        if self._compact is None:
+            folded = [t.folded for t in self._toks]
+            self._compact = frozenset(
+                "".join(folded[i : i + n])
+                for n in range(1, _LONGEST_FORM + 1)
+                for i in range(len(folded) - n + 1)
+            )
+            self._capitals = frozenset(
+                a for a in (abbreviation(m.group()) for m in _CAPITALS.finditer(self._text)) if a
+            )
+
+    def has_capitals(self, letters: str) -> bool:
+        """Whether the text writes this abbreviation in capitals ("FBI", "U.S.")."""
+        self._index_forms()
+        assert self._capitals is not None
+        return letters in self._capitals
+
+    def spells_out(self, letters: str, plural: bool) -> bool:
+        """Whether the text spells out an abbreviation by initials ("local area network")."""
+        return spelled_out(letters, self._toks, plural)
+
     def has_form(self, word: str) -> bool:
         """Whether another form of an ordinary word is here ("Prices" / "price")."""
         if self._stems is None:
@@ -472,6 +518,9 @@ class NamePool:
         )
 
 
+_LONGEST_FORM = 6  # words: "United Kingdom of Great Britain and Northern Ireland" is not needed
+_CAPITALS = re.compile(r"\b(?:[A-Z]\.){2,}|\b[A-Z][A-Z&]*[A-Z]s?\b")
+
 _FIRST_SOUND = {"w": "v", "q": "k", "j": "y", "x": "k"}
 
 
@@ -488,6 +537,20 @@ def name_present(mention: NameMention, pool: NamePool, glossary: list[tuple[str,
     if pool.has(mention.head) or fold(mention.text) in pool.words:
         return True
     if mention.guessed and pool.has_form(mention.head):
+        return True
+    whole = compact(mention.text)
+    if pool.has_other_form(mention.head) or pool.has_other_form(whole):
+        return True
+    if len(mention.words) > 1:
+        # "Federal Bureau of Investigation" for "FBI": the initials of every word, generic
+        # ones included, written in capitals on the other side.
+        initials = "".join(t.folded[0] for t in tokens(mention.text) if t.folded not in SKIPPED)
+        if pool.has_capitals(initials):
+            return True
+    letters = abbreviation(mention.text)
+    if letters is not None and (
+        pool.has_other_form(letters) or pool.spells_out(letters, mention.text.endswith("s"))
+    ):
         return True
     if len(mention.words) > 1:
         if "".join(w[0] for w in mention.words) in pool.words:
