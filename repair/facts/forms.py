@@ -112,6 +112,14 @@ def equivalents(key: str) -> tuple[Form, ...]:
 
 
 @lru_cache(maxsize=65536)
+def same_thing(a: str, b: str) -> bool:
+    """Whether two compact forms are listed as forms of one thing ("poland"/"polish")."""
+    index = _index()
+    ga = index.where.get(a)
+    return bool(ga) and ga is not None and bool(ga & index.where.get(b, frozenset()))
+
+
+@lru_cache(maxsize=65536)
 def different_places(a: str, b: str) -> bool:
     """Whether two compact forms name two different countries ("slovenia"/"slovakia")."""
     index = _index()

@@ -37,6 +37,7 @@ from repair.facts.forms import (
     compact,
     different_places,
     equivalents,
+    same_thing,
     spelled_out,
 )
 from repair.facts.lexicon import ordinary_word
@@ -90,21 +91,7 @@ MONTHS = (
 WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
 _DATE_WORDS = frozenset(MONTHS + WEEKDAYS + [d + "s" for d in WEEKDAYS])
 
-# Countries whose adjective is not the name plus a suffix. General knowledge, kept small.
-_DEMONYM_GROUPS = [
-    {"us", "usa", "america", "american", "americans", "unitedstates"},
-    {"uk", "britain", "british", "briton", "britons", "unitedkingdom"},
-    {"poland", "polish", "pole", "poles"}, {"france", "french"},
-    {"netherlands", "dutch", "holland"}, {"spain", "spanish", "spaniard"},
-    {"sweden", "swedish", "swede"}, {"denmark", "danish", "dane"},
-    {"finland", "finnish", "finn"}, {"turkey", "turkish", "turk"}, {"ireland", "irish"},
-    {"switzerland", "swiss"}, {"greece", "greek"}, {"wales", "welsh"},
-    {"scotland", "scottish", "scots"}, {"england", "english"}, {"norway", "norwegian"},
-    {"belgium", "belgian"}, {"china", "chinese"}, {"japan", "japanese"},
-    {"vietnam", "vietnamese"}, {"philippines", "filipino"}, {"eu", "europeanunion"},
-    {"un", "unitednations"},
-]  # fmt: skip
-_DEMONYM = {word: i for i, group in enumerate(_DEMONYM_GROUPS) for word in group}
+# Countries whose adjective is not the name plus a suffix are listed in forms.txt.
 # "-ist", "-ism" and "-ite" make followers of a name: "Trumpists", "Thatcherite".
 _SUFFIXES = (
     "n", "an", "ian", "ean", "ese", "i", "ish", "s", "", "ist", "ists", "ism", "ite", "ites",
@@ -160,7 +147,7 @@ def is_demonym_pair(a: str, b: str) -> bool:
 
 
 def _demonyms(a: str, b: str) -> bool:
-    if a in _DEMONYM and _DEMONYM.get(b) == _DEMONYM[a]:
+    if same_thing(a, b):
         return True
     short, long = sorted((a, b), key=len)
     if len(short) < 4 or long[:3] != short[:3]:
@@ -508,7 +495,7 @@ class NamePool:
     def has(self, word: str) -> bool:
         if word in self._plain or word in self.acronyms or word in self.words:
             return True
-        if word in _DEMONYM and not _DEMONYM_GROUPS[_DEMONYM[word]].isdisjoint(self.words):
+        if self.has_other_form(word):
             return True
         if any(same_name(word, c) for c in self._index.get(_first_sound(word), [])):
             return True
