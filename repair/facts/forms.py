@@ -25,7 +25,7 @@ import pycountry
 from babel import Locale
 from babel.numbers import get_currency_name
 
-from repair.facts.words import Token, tokens
+from repair.facts.words import Token, fold, tokens
 
 
 class Form(NamedTuple):
@@ -39,7 +39,7 @@ def compact(text: str) -> str:
 
 
 def _form(written: str) -> Form | None:
-    key = compact(written)
+    key = fold(written)  # as `compact`, faster: the data has no possessives
     if not key:
         return None
     letters = [c for c in written if c.isalpha()]
