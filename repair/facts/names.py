@@ -1,25 +1,10 @@
-"""Names of people, places and organisations: finding them, and telling variants apart.
+"""Names of people, places and organisations: finding them in a text, and asking whether
+a name of one text is written, in any of its spellings or forms, in another.
 
-Machine translation through a Slavic pivot spells one person several ways ("Witcooff",
-"Vitcoof", "Witkoff"), keeps case endings ("Mr Tuska"), and garbles credits. A repair fixes
-those spellings; it must not swap one name for another. `same_name` decides, token by
-token, with rules rather than a single similarity threshold, because the pairs that must
-stay apart are often *more* similar as strings than the variants ("Khrushcheva" is one
-letter from "Khrushchev"; "Austria" and "Australia" share seven letters):
-
-1. a transliteration key (a consonant skeleton after folding Polish, Czech and Russian
-   spellings to one form: "rz"/"zh" -> z, "cz"/"ch"/"kh" -> k, w -> v, soft c -> s);
-2. an ending rule (a long common stem with a short tail: "Dufresnoy"/"Dufresnois");
-3. a typo rule for long words ("Shuttertstock");
-4. a garble rule (same first syllable, the shorter's skeleton inside the longer's, or
-   short of one final sound: "Drucki"/"Druzhkivka", "Witco"/"Witkoff");
-5. demonyms ("Russia"/"Russian", "Poland"/"Polish", "US"/"American").
-
-A guard keeps Slavic gendered surnames apart ("Khrushchev"/"Khrushcheva").
-Hand-written rather than `jellyfish` phonetic codes: Soundex and Metaphone are tuned to
-English spelling and merge "Trump" and "Tramp" no better than they merge "Witkoff" and
-"Whitaker". `rapidfuzz` supplies the fast string distances.
-"""
+`find_names` takes capitalised runs of words for names, with evidence for a word that
+opens a sentence (`lexicon`); `NamePool` and `name_present` look a name up on the other
+side of a comparison, through its other spellings (`spellings.same_name`) and its other
+forms (`forms`: "US"/"United States", "LAN"/"local area network")."""
 
 from __future__ import annotations
 
@@ -29,19 +14,34 @@ from functools import lru_cache
 from itertools import pairwise
 from typing import Literal, NamedTuple
 
-from rapidfuzz.distance import Indel, Levenshtein
-
-from repair.facts.forms import (
-    SKIPPED,
-    abbreviation,
-    compact,
-    different_places,
-    equivalents,
-    same_thing,
-    spelled_out,
+from repair.facts.forms import SKIPPED, abbreviation, compact, equivalents, spelled_out
+from repair.facts.lexicon import english_zipf, ordinary_word
+from repair.facts.spellings import (
+    gendered,
+    is_demonym_pair,
+    name_key,
+    same_name,
+    sounds,
+    transliterate,
 )
-from repair.facts.lexicon import ordinary_word
 from repair.facts.words import Token, fold, stem, tokens
+
+__all__ = [
+    "GENERIC",
+    "MONTHS",
+    "STOPWORDS",
+    "TITLES",
+    "WEEKDAYS",
+    "NameMention",
+    "NamePool",
+    "find_names",
+    "glossary_pairs",
+    "is_demonym_pair",
+    "name_key",
+    "name_present",
+    "same_name",
+    "transliterate",
+]
 
 # Words that are capitalised without being names, or that are part of a name without
 # identifying it ("President", "University"): a name's identity is in its other words.
@@ -90,124 +90,6 @@ MONTHS = (
 ).split()
 WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
 _DATE_WORDS = frozenset(MONTHS + WEEKDAYS + [d + "s" for d in WEEKDAYS])
-
-# Countries whose adjective is not the name plus a suffix are listed in forms.txt.
-# "-ist", "-ism" and "-ite" make followers of a name: "Trumpists", "Thatcherite".
-_SUFFIXES = (
-    "n", "an", "ian", "ean", "ese", "i", "ish", "s", "", "ist", "ists", "ism", "ite", "ites",
-)  # fmt: skip
-
-# --- folding and keys ---------------------------------------------------------------------
-
-_DIGRAPHS = [
-    ("kh", "k"), ("shch", "s"), ("tsch", "s"), ("sch", "s"), ("sh", "s"), ("zh", "z"),
-    ("rz", "z"), ("sz", "s"), ("cz", "k"), ("ch", "k"), ("ck", "k"), ("ph", "f"),
-    ("th", "t"), ("gh", "g"), ("x", "ks"), ("q", "k"), ("w", "v"), ("j", "y"),
-]  # fmt: skip
-_VOWELS = frozenset("aeiouy")
-
-
-@lru_cache(maxsize=8192)
-def transliterate(word: str) -> str:
-    """One spelling for sounds that Slavic and English write differently (folded input)."""
-    s = word
-    for old, new in _DIGRAPHS:
-        s = s.replace(old, new)
-    s = re.sub(r"c(?=[eiy])", "s", s)
-    s = s.replace("c", "k")
-    # An "h" between vowels is the Slavic "kh" ("Galaher" for "Gallacher"); elsewhere silent.
-    s = re.sub(r"(?<=[aeiou])h(?=[aeiou])", "k", s)
-    s = s[:1] + s[1:].replace("h", "")
-    return re.sub(r"(.)\1+", r"\1", s)
-
-
-@lru_cache(maxsize=8192)
-def name_key(word: str) -> str:
-    """Consonant skeleton of a folded word: "witcooff", "vitcoof", "witkoff" -> "vtkf"."""
-    s = transliterate(word)
-    skeleton = s[:1] + "".join(c for c in s[1:] if c not in _VOWELS)
-    return re.sub(r"(.)\1+", r"\1", skeleton)
-
-
-def _gendered(short: str, long: str) -> bool:
-    """Slavic surnames whose feminine form adds -a: Khrushchev/Khrushcheva, Ivanov/Ivanova."""
-    if long == short + "a" and short.endswith(("ov", "ev", "yov", "in", "yn")):
-        return True
-    # Zelensky/Zelenska
-    return (
-        long.endswith(("skaya", "ska"))
-        and short.endswith(("sky", "ski", "skiy", "skij"))
-        and (long[:4] == short[:4])
-    )
-
-
-def is_demonym_pair(a: str, b: str) -> bool:
-    """Whether two different folded words are a country and its adjective ("poland"/"polish")."""
-    return a != b and _demonyms(a, b)
-
-
-def _demonyms(a: str, b: str) -> bool:
-    if same_thing(a, b):
-        return True
-    short, long = sorted((a, b), key=len)
-    if len(short) < 4 or long[:3] != short[:3]:
-        return False
-    stems = {short, short[:-1]} if short[-1] in "aeiy" else {short}
-    return any(
-        long == stem + suffix for stem in stems for suffix in _SUFFIXES if stem + suffix != short
-    )
-
-
-def _is_subsequence(short: str, long: str) -> bool:
-    it = iter(long)
-    return all(c in it for c in short)
-
-
-@lru_cache(maxsize=65536)
-def same_name(a: str, b: str) -> bool:
-    """Whether two folded name words can be one name written two ways."""
-    if a == b:
-        return True
-    short, long = sorted((a, b), key=len)
-    if len(short) < 2 or short.isdigit() or long.isdigit():
-        return False
-    if _gendered(short, long) or different_places(a, b):
-        return False
-    if _demonyms(a, b):
-        return True
-    if _first_sound(a) != _first_sound(b) or len(short) < 0.5 * len(long):
-        return False  # every rule below keeps the first sound and most of the length
-    ta, tb = transliterate(a), transliterate(b)
-    if ta == tb or (name_key(a) == name_key(b) and Indel.normalized_similarity(ta, tb) >= 0.65):
-        return True
-    prefix = len(_common_prefix(a, b))
-    if prefix >= 5 and len(a) - prefix <= 2 and len(b) - prefix <= 2:
-        return True  # a long stem with different endings: Izvestia/Izvestiya, Dufresnoy/-ois
-    if len(short) >= 7 and Levenshtein.normalized_similarity(a, b) >= 0.85:
-        return True  # a typo in a long word
-    # A garbled transliteration keeps the first syllable and loses letters: inside the
-    # word ("Drucki" for "Druzhkivka") or one final sound ("Witco" for "Witkoff"). A
-    # different name tends to extend the shorter one further ("India"/"Indonesia") or to
-    # contain it whole ("Marsh"/"Marshall"), which this does not accept.
-    ks, kl = name_key(short), name_key(long)
-    return (
-        len(short) >= 5
-        and short[:3] == long[:3]
-        and not long.startswith(short)
-        and len(short) <= 0.75 * len(long)
-        and (not kl.startswith(ks) or len(kl) == len(ks) + 1)
-        and _is_subsequence(ks, kl)
-    )
-
-
-def _common_prefix(a: str, b: str) -> str:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return a[:n]
-
 
 # --- finding names ------------------------------------------------------------------------
 
@@ -305,6 +187,12 @@ def find_names(text: str, evidence: str = "") -> list[NameMention]:
     prev: Token | None = None
     for i, tok in enumerate(toks):
         if not (tok.text[0].isupper() and len(tok.folded) > 1):
+            if run and prev is run[-1][0] and _syllable(text, prev, tok):
+                last, ident, guessed = run[-1]  # "Chun-shan" is one word, "chunshan"
+                glued = text[last.start : tok.end]
+                run[-1] = (Token(last.start, tok.end, glued, fold(glued)), ident, guessed)
+                prev = run[-1][0]
+                continue
             if run and not (
                 tok.folded in _CONNECTORS and prev is not None and text[prev.end : tok.start] == " "
             ):
@@ -325,6 +213,20 @@ def find_names(text: str, evidence: str = "") -> list[NameMention]:
         prev = tok
     close()
     return _mark_credits(text, mentions)
+
+
+def _syllable(text: str, prev: Token, tok: Token) -> bool:
+    """A lower-case syllable hyphened to a short name word: "Chun-shan", "Jae-in" (but
+    not "Kremlin-led" or "Kyiv-based")."""
+    return (
+        text[prev.end : tok.start] == "-"
+        and len(prev.folded) <= 5
+        and len(tok.folded) <= 5
+        and english_zipf(tok.folded) < _SYLLABLE
+    )
+
+
+_SYLLABLE = 4.0  # zipf: "led", "run" and "era" are English words; "shan", "hui" are not
 
 
 def _mark_credits(text: str, mentions: list[NameMention]) -> list[NameMention]:
@@ -364,8 +266,10 @@ def _evidence(
     gap = text[tok.end : nxt.start] if nxt is not None else ""
     if nxt is not None and gap in (" ", "-", "/") and _capitalised(nxt) and _identifying(nxt):
         return "sure"
-    if tok.folded in lower or _PREFIX.match(text, tok.end):
-        return None  # written in lower case elsewhere; "Anti-war", "Ex-minister"
+    if tok.folded in lower:
+        return None  # written in lower case elsewhere: an ordinary word
+    if _PREFIX.match(text, tok.end) and english_zipf(tok.folded) >= _PREFIX_ZIPF:
+        return None  # "Anti-war", "Ex-minister", but "Kremlin-backed"
     if _APPOSITION.match(text, tok.end) or _coordinated(text, toks, i, known):
         return "sure"  # "Harris, 59, took office", "Watson and Crick"
     if ordinary_word(tok.folded) or tok.folded.endswith(_FOLLOWERS):
@@ -374,6 +278,7 @@ def _evidence(
 
 
 _PREFIX = re.compile(r"-[a-z]")
+_PREFIX_ZIPF = 4.5  # prefixes are among the most common English words
 # Followers of a name are a common noun, capitalised: "Trumpists", "Thatcherites".
 _FOLLOWERS = ("ist", "ists", "ism", "isms", "ites")
 _APPOSITION = re.compile(r"(?:’s|'s)?,\s*\d{1,3},")  # an age after a name
@@ -451,7 +356,8 @@ class NamePool:
             caps = [t.folded for t in self._toks if t.text[0].isupper() and len(t.folded) > 1]
             self._names = frozenset(caps) | frozenset(a + b for a, b in pairwise(caps))
             for w in self._names:
-                self._index.setdefault(_first_sound(w), []).append(w)
+                for sound in sounds(w):
+                    self._index.setdefault(sound, []).append(w)
         return self._words
 
     def has_other_form(self, key: str) -> bool:
@@ -497,7 +403,7 @@ class NamePool:
             return True
         if self.has_other_form(word):
             return True
-        if any(same_name(word, c) for c in self._index.get(_first_sound(word), [])):
+        if any(same_name(word, c) for s in sounds(word) for c in self._index.get(s, [])):
             return True
         # A compound written as one word on the other side: "Dock Workers" / "Dockworkers".
         return len(word) >= 5 and any(
@@ -507,16 +413,6 @@ class NamePool:
 
 _LONGEST_FORM = 6  # words: "United Kingdom of Great Britain and Northern Ireland" is not needed
 _CAPITALS = re.compile(r"\b(?:[A-Z]\.){2,}|\b[A-Z][A-Z&]*[A-Z]s?\b")
-
-_FIRST_SOUND = {"w": "v", "q": "k", "j": "y", "x": "k"}
-
-
-def _first_sound(word: str) -> str:
-    if word[:2] in ("ch", "kh", "ph"):
-        return "f" if word[0] == "p" else "k"
-    if word[0] == "c":
-        return "s" if word[1:2] in ("e", "i", "y") else "k"
-    return _FIRST_SOUND.get(word[0], word[0])
 
 
 def name_present(mention: NameMention, pool: NamePool, glossary: list[tuple[str, str]]) -> bool:
@@ -552,7 +448,7 @@ def name_present(mention: NameMention, pool: NamePool, glossary: list[tuple[str,
                 if (
                     len(short) >= 3
                     and long.startswith(short)
-                    and not _gendered(*sorted((mention.head, other.head), key=len))
+                    and not gendered(*sorted((mention.head, other.head), key=len))
                 ):
                     return True
     for variant, canonical in glossary:
