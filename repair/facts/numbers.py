@@ -540,22 +540,25 @@ def unmatched(
     return missing, added
 
 
-_AROUND = re.compile(r"(\w+)\W*$")
-
-
 def _distinct(mentions: list[NumberMention], text: str) -> list[NumberMention]:
-    seen: set[tuple[str, str, str]] = set()
+    """Each number once per value and what it counts: "the Ninth Conciliation" three
+    times is one fact wherever in its clause each stands, and a credit printed twice
+    ("24 Mechanized Brigade") one number."""
+    seen: set[tuple[tuple[float, ...], str | None, str, str]] = set()
     out: list[NumberMention] = []
     for m in mentions:
-        before = _AROUND.search(text, max(0, m.start - 40), m.start)
-        after = _NEXT_WORD.match(text, m.end)
-        key = (
-            m.text.lower(),
-            before.group(1).lower() if before else "",
-            after.group(1).lower() if after else "",
-        )
+        key = (m.values, m.unit, m.kind, _counted(text, m.end))
         if key in seen:
             continue
         seen.add(key)
         out.append(m)
     return out
+
+
+def _counted(text: str, end: int) -> str:
+    """The word a number counts: the word after it, unless a function word ("two are")."""
+    after = _NEXT_WORD.match(text, end)
+    if after is None:
+        return ""
+    word = after.group(1).lower()
+    return "" if word in _FUNCTION_WORDS else word

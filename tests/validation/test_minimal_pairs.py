@@ -49,6 +49,10 @@ CAUGHT = [
     ("It raised S$500 million.", "It raised 500 million euros."),
     ("The fund holds 5 billion yuan.", "The fund holds 5 billion yen."),
     ("It was the Ninth Conciliation.", "It was the Tenth Conciliation."),
+    (
+        "They met at the Ninth Conciliation. Talks at the Ninth Conciliation stalled.",
+        "They met at the Ninth Conciliation. Tenth Conciliation talks stalled.",
+    ),
 ]
 
 ACCEPTED = [
@@ -98,6 +102,12 @@ ACCEPTED = [
         "They left the Ninth Conciliation.",
         "The parties met in the Ninth Conciliation. The Ninth Conciliation ended. "
         "They left the Ninth Conciliation.",
+    ),
+    (
+        "The parties met at the Ninth Conciliation in May. At the Ninth Conciliation, the "
+        "union spoke. Talks at the Ninth Conciliation stalled.",
+        "The parties met in May at the Ninth Conciliation. The union spoke at the Ninth "
+        "Conciliation. Ninth Conciliation talks stalled.",
     ),
     (
         "During the third round of the talks, on the third day, the envoys left.",
