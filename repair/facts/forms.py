@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 import pycountry
 from babel import Locale
+from babel.core import get_global
 from babel.numbers import get_currency_name
 
 from repair.facts.words import Token, fold, tokens
@@ -109,6 +110,22 @@ def equivalents(key: str) -> tuple[Form, ...]:
         if not f.caps and len(f.key) >= 6:
             found.update(x for g in index.where.get(f.key, ()) for x in index.groups[g])
     return tuple(sorted(f for f in found if f.key != key))
+
+
+@cache
+def _cities() -> frozenset[str]:
+    """Cities of the time-zone database, in CLDR's English names where it has one."""
+    english = Locale("en").time_zones
+    names = {zone.rsplit("/", 1)[-1].replace("_", " ") for zone in get_global("zone_territories")}
+    names |= {z["city"] for z in english.values() if "city" in z}
+    return frozenset(fold(n) for n in names)
+
+
+@lru_cache(maxsize=8192)
+def is_place(key: str) -> bool:
+    """Whether a compact form is a country's ("poland", "us") or a big city's ("moscow")."""
+    index = _index()
+    return bool(index.where.get(key, frozenset()) & index.places) or key in _cities()
 
 
 @lru_cache(maxsize=65536)

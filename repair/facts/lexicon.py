@@ -7,6 +7,8 @@ them apart: "Harris" is as common as "homeowners". Two facts of the frequency li
 - a name is written the same way in other languages, an English word is not: "Merkel",
   "Portugal" and "Watson" are frequent in German, French or Spanish text, "meanwhile",
   "officials" and "subsequently" are not;
+- a very common English word borrowed by other languages ("police", "staff") is common
+  in a few of them, a name in nearly all;
 - an English word comes with its inflections ("official"/"officials",
   "speak"/"speaking") about as often as itself, a name mostly without.
 
@@ -29,6 +31,8 @@ _COMMON = 3.0  # zipf: once per million words
 _ENGLISH_ONLY = 1.0  # zipf gap between English and the most frequent other language
 _FAMILY_GAP = 1.0  # an inflection at most this much rarer than the word itself
 _RARE = 2.0  # below this an inflection is too rare to vouch for anything
+_VERY_COMMON = 4.5  # zipf: above this, an English word more often than a name
+_EVERYWHERE = 7  # of the eight other languages
 _SHORT = 4.5  # a two-letter word this common is a word or an abbreviation
 
 
@@ -50,6 +54,12 @@ def _zipf(freq: float) -> float:
 def english_zipf(word: str) -> float:
     """How common a lower-case word is in English, on the zipf scale (0 if unknown)."""
     return _zipf(_english().get(word, 0.0))
+
+
+def _languages(word: str, floor: float) -> int:
+    """In how many of the other languages the word is at least this common."""
+    floor = max(floor, _COMMON)
+    return sum(_zipf(table.get(word, 0.0)) >= floor for table in _others())
 
 
 def _foreign_zipf(word: str) -> float:
@@ -108,9 +118,19 @@ def ordinary_word(word: str) -> bool:
     english, foreign = english_zipf(word), _foreign_zipf(word)
     if english >= _COMMON and english - foreign >= _ENGLISH_ONLY:
         return True
+    if english >= _VERY_COMMON and _languages(word, english - _FAMILY_GAP * 1.5) < _EVERYWHERE:
+        # A very common English word borrowed by a few languages ("police", "local",
+        # "staff"), where a name is written alike in all of them ("Smith", "Trump").
+        return True
     if english < _COMMON and foreign > english:
         return False  # rare in English, common abroad: a foreign name ("Tusk")
     if any(english_zipf(w) >= _COMMON for w in _adverbs(word)):
         return True  # an adjective: "Former", "Main" ("formerly", "mainly"); names take no -ly
     floor = max(english - _FAMILY_GAP, _RARE)
-    return any(english_zipf(w) >= floor for w in inflections(word))
+    return any(english_zipf(w) >= floor and not _patronym(word, w) for w in inflections(word))
+
+
+def _patronym(word: str, base: str) -> bool:
+    """ "Roberts" is no plural of "Robert": a base written alike in every language is a
+    given name, and the word a surname made from it ("Williams", "Edwards")."""
+    return len(base) < len(word) and _languages(base, english_zipf(base) - 1.5) == len(_OTHERS)

@@ -14,7 +14,14 @@ from functools import lru_cache
 from itertools import pairwise
 from typing import Literal, NamedTuple
 
-from repair.facts.forms import SKIPPED, abbreviation, compact, equivalents, spelled_out
+from repair.facts.forms import (
+    SKIPPED,
+    abbreviation,
+    compact,
+    equivalents,
+    is_place,
+    spelled_out,
+)
 from repair.facts.lexicon import english_zipf, ordinary_word
 from repair.facts.spellings import (
     gendered,
@@ -260,7 +267,7 @@ def _evidence(
     """Whether a capitalised word opening a sentence is a name: "sure" with evidence in
     the texts, "guess" when only the lexicon says it is no ordinary word, None if not."""
     tok = toks[i]
-    if tok.folded in known or (tok.text.isupper() and len(tok.text) > 1):
+    if tok.folded in known or (tok.text.isupper() and len(tok.text) > 1) or is_place(tok.folded):
         return "sure"
     nxt = toks[i + 1] if i + 1 < len(toks) else None
     gap = text[tok.end : nxt.start] if nxt is not None else ""
