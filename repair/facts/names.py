@@ -367,6 +367,10 @@ class NamePool:
                     self._index.setdefault(sound, []).append(w)
         return self._words
 
+    def has_word(self, word: str) -> bool:
+        """Whether the word is written here as it is, in any case."""
+        return word in self._plain
+
     def has_other_form(self, key: str) -> bool:
         """Whether another form of what the compact form `key` names is written here:
         "United States" for "US", "yuan" for "RMB" (`forms`)."""
@@ -418,49 +422,73 @@ class NamePool:
         )
 
 
-_LONGEST_FORM = 6  # words: "United Kingdom of Great Britain and Northern Ireland" is not needed
+_LONGEST_FORM = 4  # words: "United States of America"
 _CAPITALS = re.compile(r"\b(?:[A-Z]\.){2,}|\b[A-Z][A-Z&]*[A-Z]s?\b")
 
 
 def name_present(mention: NameMention, pool: NamePool, glossary: list[tuple[str, str]]) -> bool:
     """Whether the name of `mention` is written, in some spelling, in the pool's text."""
-    if pool.has(mention.head) or fold(mention.text) in pool.words:
+    if pool.has_word(mention.head) or fold(mention.text) in pool.words:
         return True
-    if mention.guessed and pool.has_form(mention.head):
+    # Found in another spelling only, a name must keep its generic words: "European
+    # Union" is not "Europe" (though "European" is a spelling of "Europe").
+    if (
+        pool.has(mention.head)
+        or (mention.guessed and pool.has_form(mention.head))
+        or (len(mention.words) > 1 and _same_person(mention, pool))
+    ) and _generic_words_present(mention, pool):
         return True
-    whole = compact(mention.text)
-    if pool.has_other_form(mention.head) or pool.has_other_form(whole):
+    if _other_form(mention, pool):
         return True
-    if len(mention.words) > 1:
-        # "Federal Bureau of Investigation" for "FBI": the initials of every word, generic
-        # ones included, written in capitals on the other side.
-        initials = "".join(t.folded[0] for t in tokens(mention.text) if t.folded not in SKIPPED)
-        if pool.has_capitals(initials):
-            return True
-    letters = abbreviation(mention.text)
-    if letters is not None and (
-        pool.has_other_form(letters) or pool.spells_out(letters, mention.text.endswith("s"))
-    ):
-        return True
-    if len(mention.words) > 1:
-        if "".join(w[0] for w in mention.words) in pool.words:
-            return True
-        # "Steve Witco" for "Steve Witkoff": with the same first name, a surname that
-        # keeps the beginning of the other's skeleton is the same person.
-        key = name_key(mention.head)
-        for other in pool.mentions:
-            if len(other.words) > 1 and other.words[0] == mention.words[0]:
-                okey = name_key(other.head)
-                short, long = sorted((key, okey), key=len)
-                if (
-                    len(short) >= 3
-                    and long.startswith(short)
-                    and not gendered(*sorted((mention.head, other.head), key=len))
-                ):
-                    return True
     for variant, canonical in glossary:
         for mine, theirs in ((variant, canonical), (canonical, variant)):
             if mine.split()[-1] == mention.head and theirs.split()[-1] in pool.words:
+                return True
+    return False
+
+
+def _other_form(mention: NameMention, pool: NamePool) -> bool:
+    """Another form of the name on the other side: "US" for "United States", "FBI" for
+    "Federal Bureau of Investigation", "local area network" for "LAN"."""
+    if pool.has_other_form(mention.head) or pool.has_other_form(compact(mention.text)):
+        return True
+    if len(mention.words) > 1:
+        # The initials of every word, generic ones included, written in capitals.
+        initials = "".join(t.folded[0] for t in tokens(mention.text) if t.folded not in SKIPPED)
+        if pool.has_capitals(initials) or "".join(w[0] for w in mention.words) in pool.words:
+            return True
+    letters = abbreviation(mention.text)
+    return letters is not None and (
+        pool.has_other_form(letters) or pool.spells_out(letters, mention.text.endswith("s"))
+    )
+
+
+def _generic_words_present(mention: NameMention, pool: NamePool) -> bool:
+    """The generic words beside a name's head are part of it: "European Union" is not
+    "Europe". (A person's title or office elsewhere in the mention is not.)"""
+    toks = tokens(mention.text)
+    at = next((i for i, t in enumerate(toks) if t.folded == mention.head), None)
+    if at is None:
+        return True
+    beside = toks[max(0, at - 1) : at] + toks[at + 1 : at + 2]
+    return all(
+        pool.has_form(t.folded) for t in beside if t.folded in GENERIC and t.text[:1].isupper()
+    )
+
+
+def _same_person(mention: NameMention, pool: NamePool) -> bool:
+    """ "Steve Witco" for "Steve Witkoff": with the same first name, a surname that keeps
+    the beginning of the other's skeleton is the same person."""
+    key = name_key(mention.head)
+    for other in pool.mentions:
+        if len(other.words) > 1 and other.words[0] == mention.words[0]:
+            okey = name_key(other.head)
+            short, long = sorted((key, okey), key=len)
+            if (
+                len(short) >= 3
+                and long.startswith(short)
+                and not gendered(*sorted((mention.head, other.head), key=len))
+            ):
                 return True
     return False
 

@@ -234,7 +234,9 @@ def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
         + r"|RMB)(?=\s?\d))|"
         + "|".join(re.escape(s) for s in symbols)
     )
-    start = re.compile(rf"(?:{currency})\s?\d|\d", re.IGNORECASE)
+    # Where to try the long pattern: a digit, or a symbol or capitals just before one (a
+    # cheap superset of the currencies above; the long pattern decides).
+    start = re.compile(r"(?:[A-Z]{1,3}\$?|[^\w\s]{1,3})\s?\d|\d")
     digits = re.compile(
         r"(?<![\w.,])(?<![A-Za-z]-)(?P<cur>" + currency + r")?\s?" + _NUMBER, re.IGNORECASE
     )
@@ -305,6 +307,8 @@ def _digit_numbers(text: str) -> list[NumberMention]:
         if start.start() < end:
             continue
         m = digits.match(text, start.start())
+        if m is None and not text[start.start()].isdigit():
+            m = digits.match(text, start.end() - 1)  # no currency before it: the digit
         if m is None:
             continue
         end = m.end()

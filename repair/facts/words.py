@@ -16,7 +16,9 @@ from typing import NamedTuple
 
 from anyascii import anyascii
 
-_TOKEN = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+# A dotted abbreviation ("U.S.", "U.N.") is one word; otherwise letters, with inner
+# apostrophes and hyphens.
+_TOKEN = re.compile(r"(?:[A-Z]\.){2,}(?![^\W\d_])|[^\W\d_]+(?:['’-][^\W\d_]+)*")
 _CAMEL = re.compile(r"(?<=[a-z]{3})(?=[A-Z][A-Za-z])")
 
 _SPECIAL = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "ss"})
