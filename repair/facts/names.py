@@ -1,25 +1,10 @@
-"""Names of people, places and organisations: finding them, and telling variants apart.
+"""Names of people, places and organisations: finding them in a text, and asking whether
+a name of one text is written, in any of its spellings or forms, in another.
 
-Machine translation through a Slavic pivot spells one person several ways ("Witcooff",
-"Vitcoof", "Witkoff"), keeps case endings ("Mr Tuska"), and garbles credits. A repair fixes
-those spellings; it must not swap one name for another. `same_name` decides, token by
-token, with rules rather than a single similarity threshold, because the pairs that must
-stay apart are often *more* similar as strings than the variants ("Khrushcheva" is one
-letter from "Khrushchev"; "Austria" and "Australia" share seven letters):
-
-1. a transliteration key (a consonant skeleton after folding Polish, Czech and Russian
-   spellings to one form: "rz"/"zh" -> z, "cz"/"ch"/"kh" -> k, w -> v, soft c -> s);
-2. an ending rule (a long common stem with a short tail: "Dufresnoy"/"Dufresnois");
-3. a typo rule for long words ("Shuttertstock");
-4. a garble rule (same first syllable, the shorter's skeleton inside the longer's, or
-   short of one final sound: "Drucki"/"Druzhkivka", "Witco"/"Witkoff");
-5. demonyms ("Russia"/"Russian", "Poland"/"Polish", "US"/"American").
-
-A guard keeps Slavic gendered surnames apart ("Khrushchev"/"Khrushcheva").
-Hand-written rather than `jellyfish` phonetic codes: Soundex and Metaphone are tuned to
-English spelling and merge "Trump" and "Tramp" no better than they merge "Witkoff" and
-"Whitaker". `rapidfuzz` supplies the fast string distances.
-"""
+`find_names` takes capitalised runs of words for names, with evidence for a word that
+opens a sentence (`lexicon`); `NamePool` and `name_present` look a name up on the other
+side of a comparison, through its other spellings (`spellings.same_name`) and its other
+forms (`forms`: "US"/"United States", "LAN"/"local area network")."""
 
 from __future__ import annotations
 
@@ -27,11 +12,43 @@ import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from itertools import pairwise
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
-from rapidfuzz.distance import Indel, Levenshtein
+from repair.facts.forms import (
+    SKIPPED,
+    abbreviation,
+    compact,
+    equivalents,
+    is_place,
+    spelled_out,
+)
+from repair.facts.lexicon import english_zipf, ordinary_word
+from repair.facts.spellings import (
+    gendered,
+    is_demonym_pair,
+    name_key,
+    same_name,
+    sounds,
+    transliterate,
+)
+from repair.facts.words import Token, fold, stem, tokens
 
-from repair.facts.words import Token, fold, tokens
+__all__ = [
+    "GENERIC",
+    "MONTHS",
+    "STOPWORDS",
+    "TITLES",
+    "WEEKDAYS",
+    "NameMention",
+    "NamePool",
+    "find_names",
+    "glossary_pairs",
+    "is_demonym_pair",
+    "name_key",
+    "name_present",
+    "same_name",
+    "transliterate",
+]
 
 # Words that are capitalised without being names, or that are part of a name without
 # identifying it ("President", "University"): a name's identity is in its other words.
@@ -81,135 +98,6 @@ MONTHS = (
 WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
 _DATE_WORDS = frozenset(MONTHS + WEEKDAYS + [d + "s" for d in WEEKDAYS])
 
-# Countries whose adjective is not the name plus a suffix. General knowledge, kept small.
-_DEMONYM_GROUPS = [
-    {"us", "usa", "america", "american", "americans", "unitedstates"},
-    {"uk", "britain", "british", "briton", "britons", "unitedkingdom"},
-    {"poland", "polish", "pole", "poles"}, {"france", "french"},
-    {"netherlands", "dutch", "holland"}, {"spain", "spanish", "spaniard"},
-    {"sweden", "swedish", "swede"}, {"denmark", "danish", "dane"},
-    {"finland", "finnish", "finn"}, {"turkey", "turkish", "turk"}, {"ireland", "irish"},
-    {"switzerland", "swiss"}, {"greece", "greek"}, {"wales", "welsh"},
-    {"scotland", "scottish", "scots"}, {"england", "english"}, {"norway", "norwegian"},
-    {"belgium", "belgian"}, {"china", "chinese"}, {"japan", "japanese"},
-    {"vietnam", "vietnamese"}, {"philippines", "filipino"}, {"eu", "europeanunion"},
-    {"un", "unitednations"},
-]  # fmt: skip
-_DEMONYM = {word: i for i, group in enumerate(_DEMONYM_GROUPS) for word in group}
-_SUFFIXES = ("n", "an", "ian", "ean", "ese", "i", "ish", "s", "")
-
-# --- folding and keys ---------------------------------------------------------------------
-
-_DIGRAPHS = [
-    ("kh", "k"), ("shch", "s"), ("tsch", "s"), ("sch", "s"), ("sh", "s"), ("zh", "z"),
-    ("rz", "z"), ("sz", "s"), ("cz", "k"), ("ch", "k"), ("ck", "k"), ("ph", "f"),
-    ("th", "t"), ("gh", "g"), ("x", "ks"), ("q", "k"), ("w", "v"), ("j", "y"),
-]  # fmt: skip
-_VOWELS = frozenset("aeiouy")
-
-
-@lru_cache(maxsize=8192)
-def transliterate(word: str) -> str:
-    """One spelling for sounds that Slavic and English write differently (folded input)."""
-    s = word
-    for old, new in _DIGRAPHS:
-        s = s.replace(old, new)
-    s = re.sub(r"c(?=[eiy])", "s", s)
-    s = s.replace("c", "k")
-    # An "h" between vowels is the Slavic "kh" ("Galaher" for "Gallacher"); elsewhere silent.
-    s = re.sub(r"(?<=[aeiou])h(?=[aeiou])", "k", s)
-    s = s[:1] + s[1:].replace("h", "")
-    return re.sub(r"(.)\1+", r"\1", s)
-
-
-@lru_cache(maxsize=8192)
-def name_key(word: str) -> str:
-    """Consonant skeleton of a folded word: "witcooff", "vitcoof", "witkoff" -> "vtkf"."""
-    s = transliterate(word)
-    skeleton = s[:1] + "".join(c for c in s[1:] if c not in _VOWELS)
-    return re.sub(r"(.)\1+", r"\1", skeleton)
-
-
-def _gendered(short: str, long: str) -> bool:
-    """Slavic surnames whose feminine form adds -a: Khrushchev/Khrushcheva, Ivanov/Ivanova."""
-    if long == short + "a" and short.endswith(("ov", "ev", "yov", "in", "yn")):
-        return True
-    # Zelensky/Zelenska
-    return (
-        long.endswith(("skaya", "ska"))
-        and short.endswith(("sky", "ski", "skiy", "skij"))
-        and (long[:4] == short[:4])
-    )
-
-
-def is_demonym_pair(a: str, b: str) -> bool:
-    """Whether two different folded words are a country and its adjective ("poland"/"polish")."""
-    return a != b and _demonyms(a, b)
-
-
-def _demonyms(a: str, b: str) -> bool:
-    if a in _DEMONYM and _DEMONYM.get(b) == _DEMONYM[a]:
-        return True
-    short, long = sorted((a, b), key=len)
-    if len(short) < 4 or long[:3] != short[:3]:
-        return False
-    stems = {short, short[:-1]} if short[-1] in "aeiy" else {short}
-    return any(
-        long == stem + suffix for stem in stems for suffix in _SUFFIXES if stem + suffix != short
-    )
-
-
-def _is_subsequence(short: str, long: str) -> bool:
-    it = iter(long)
-    return all(c in it for c in short)
-
-
-@lru_cache(maxsize=65536)
-def same_name(a: str, b: str) -> bool:
-    """Whether two folded name words can be one name written two ways."""
-    if a == b:
-        return True
-    short, long = sorted((a, b), key=len)
-    if len(short) < 2 or short.isdigit() or long.isdigit():
-        return False
-    if _gendered(short, long):
-        return False
-    if _demonyms(a, b):
-        return True
-    if _first_sound(a) != _first_sound(b) or len(short) < 0.5 * len(long):
-        return False  # every rule below keeps the first sound and most of the length
-    ta, tb = transliterate(a), transliterate(b)
-    if ta == tb or (name_key(a) == name_key(b) and Indel.normalized_similarity(ta, tb) >= 0.65):
-        return True
-    prefix = len(_common_prefix(a, b))
-    if prefix >= 5 and len(a) - prefix <= 2 and len(b) - prefix <= 2:
-        return True  # a long stem with different endings: Izvestia/Izvestiya, Dufresnoy/-ois
-    if len(short) >= 7 and Levenshtein.normalized_similarity(a, b) >= 0.85:
-        return True  # a typo in a long word
-    # A garbled transliteration keeps the first syllable and loses letters: inside the
-    # word ("Drucki" for "Druzhkivka") or one final sound ("Witco" for "Witkoff"). A
-    # different name tends to extend the shorter one further ("India"/"Indonesia") or to
-    # contain it whole ("Marsh"/"Marshall"), which this does not accept.
-    ks, kl = name_key(short), name_key(long)
-    return (
-        len(short) >= 5
-        and short[:3] == long[:3]
-        and not long.startswith(short)
-        and len(short) <= 0.75 * len(long)
-        and (not kl.startswith(ks) or len(kl) == len(ks) + 1)
-        and _is_subsequence(ks, kl)
-    )
-
-
-def _common_prefix(a: str, b: str) -> str:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return a[:n]
-
-
 # --- finding names ------------------------------------------------------------------------
 
 
@@ -219,6 +107,9 @@ class NameMention(NamedTuple):
     text: str
     words: tuple[str, ...]  # folded identifying words, in order; the last is the head
     credit: int | None = None  # photo credits joined by "/" share a number
+    # A word opening a sentence, taken for a name only because it is no ordinary English
+    # word: another form of the same word on the other side ("Prices"/"price") keeps it.
+    guessed: bool = False
 
     @property
     def head(self) -> str:
@@ -272,29 +163,43 @@ def _after_credit(text: str, prev: Token) -> bool:
 def find_names(text: str, evidence: str = "") -> list[NameMention]:
     """Capitalised name spans of `text`, with the words that identify them.
 
-    A capitalised word at the start of a sentence, quote or caption counts only with
-    evidence that it is a name: it is followed by another name word, it is an acronym, or
-    it is capitalised in mid-sentence somewhere in `text` or `evidence` (the other side
-    of the comparison), so "Meanwhile" or "Homeowners" are not taken for names.
+    A capitalised word at the start of a sentence, quote or caption is a name when it is
+    followed by another name word, is an acronym, or is capitalised in mid-sentence
+    somewhere in `text` or `evidence` (the other side of the comparison); it is an
+    ordinary word when it is written in lower case there, or is a common English word
+    (`lexicon`), so "Meanwhile" or "Homeowners" are not taken for names while "Merkel" and
+    "Harris" are.
     """
     toks = tokens(text)
     initials = _initials(text)
     known = _mid_sentence_capitals(text) | _mid_sentence_capitals(evidence)
+    lower = _lower_case(text) | _lower_case(evidence)
     mentions: list[NameMention] = []
-    run: list[tuple[Token, bool]] = []  # (token, identifying)
+    run: list[tuple[Token, bool, bool]] = []  # (token, identifying, guessed)
 
     def close() -> None:
         while run and (not run[0][1] and run[0][0].folded in STOPWORDS):
             run.pop(0)  # "The Kremlin", "In Warsaw"
-        words = tuple(t.folded for t, ident in run if ident)
+        words = tuple(t.folded for t, ident, _ in run if ident)
         if words:
             first, last = run[0][0], run[-1][0]
-            mentions.append(NameMention(first.start, last.end, text[first.start : last.end], words))
+            guessed = all(g for _, ident, g in run if ident)
+            mentions.append(
+                NameMention(
+                    first.start, last.end, text[first.start : last.end], words, None, guessed
+                )
+            )
         run.clear()
 
     prev: Token | None = None
     for i, tok in enumerate(toks):
         if not (tok.text[0].isupper() and len(tok.folded) > 1):
+            if run and prev is run[-1][0] and _syllable(text, prev, tok):
+                last, ident, guessed = run[-1]  # "Chun-shan" is one word, "chunshan"
+                glued = text[last.start : tok.end]
+                run[-1] = (Token(last.start, tok.end, glued, fold(glued)), ident, guessed)
+                prev = run[-1][0]
+                continue
             if run and not (
                 tok.folded in _CONNECTORS and prev is not None and text[prev.end : tok.start] == " "
             ):
@@ -307,12 +212,28 @@ def find_names(text: str, evidence: str = "") -> list[NameMention]:
         if run and (not joined or initial):
             close()
         ident = _identifying(tok)
-        if initial and ident and not _evidence(text, toks, i, known):
-            ident = False
-        run.append((tok, ident))
+        guessed = False
+        if initial and ident:
+            seen = _evidence(text, toks, i, known, lower)
+            ident, guessed = seen is not None, seen == "guess"
+        run.append((tok, ident, guessed))
         prev = tok
     close()
     return _mark_credits(text, mentions)
+
+
+def _syllable(text: str, prev: Token, tok: Token) -> bool:
+    """A lower-case syllable hyphened to a short name word: "Chun-shan", "Jae-in" (but
+    not "Kremlin-led" or "Kyiv-based")."""
+    return (
+        text[prev.end : tok.start] == "-"
+        and len(prev.folded) <= 5
+        and len(tok.folded) <= 5
+        and english_zipf(tok.folded) < _SYLLABLE
+    )
+
+
+_SYLLABLE = 4.0  # zipf: "led", "run" and "era" are English words; "shan", "hui" are not
 
 
 def _mark_credits(text: str, mentions: list[NameMention]) -> list[NameMention]:
@@ -325,27 +246,58 @@ def _mark_credits(text: str, mentions: list[NameMention]) -> list[NameMention]:
         if not before and after:
             group += 1
         if before or after:
-            m = NameMention(m.start, m.end, m.text, m.words, group)
+            m = m._replace(credit=group)
             if before and out[-1].credit is None:
-                out[-1] = NameMention(
-                    out[-1].start, out[-1].end, out[-1].text, out[-1].words, group
-                )
+                out[-1] = out[-1]._replace(credit=group)
         out.append(m)
     return out
 
 
 def _identifying(tok: Token) -> bool:
     f = tok.folded
-    return f not in TITLES and f not in GENERIC and f not in STOPWORDS and f not in _DATE_WORDS
+    if f in TITLES or f in _DATE_WORDS:
+        return False
+    # An acronym identifies even when it spells a common word: "US", "WHO".
+    return (f not in GENERIC and f not in STOPWORDS) or (tok.text.isupper() and len(f) > 1)
 
 
-def _evidence(text: str, toks: Sequence[Token], i: int, known: frozenset[str]) -> bool:
+def _evidence(
+    text: str, toks: Sequence[Token], i: int, known: frozenset[str], lower: frozenset[str]
+) -> Literal["sure", "guess"] | None:
+    """Whether a capitalised word opening a sentence is a name: "sure" with evidence in
+    the texts, "guess" when only the lexicon says it is no ordinary word, None if not."""
     tok = toks[i]
-    if tok.folded in known or (tok.text.isupper() and len(tok.text) > 1):
-        return True
+    if tok.folded in known or (tok.text.isupper() and len(tok.text) > 1) or is_place(tok.folded):
+        return "sure"
     nxt = toks[i + 1] if i + 1 < len(toks) else None
-    joined = nxt is not None and text[tok.end : nxt.start] in (" ", "-", "/")
-    return joined and nxt is not None and _capitalised(nxt) and _identifying(nxt)
+    gap = text[tok.end : nxt.start] if nxt is not None else ""
+    if nxt is not None and gap in (" ", "-", "/") and _capitalised(nxt) and _identifying(nxt):
+        return "sure"
+    if tok.folded in lower:
+        return None  # written in lower case elsewhere: an ordinary word
+    if _PREFIX.match(text, tok.end) and english_zipf(tok.folded) >= _PREFIX_ZIPF:
+        return None  # "Anti-war", "Ex-minister", but "Kremlin-backed"
+    if _APPOSITION.match(text, tok.end) or _coordinated(text, toks, i, known):
+        return "sure"  # "Harris, 59, took office", "Watson and Crick"
+    if ordinary_word(tok.folded) or tok.folded.endswith(_FOLLOWERS):
+        return None
+    return "guess"
+
+
+_PREFIX = re.compile(r"-[a-z]")
+_PREFIX_ZIPF = 4.5  # prefixes are among the most common English words
+# Followers of a name are a common noun, capitalised: "Trumpists", "Thatcherites".
+_FOLLOWERS = ("ist", "ists", "ism", "isms", "ites")
+_APPOSITION = re.compile(r"(?:’s|'s)?,\s*\d{1,3},")  # an age after a name
+_AND = frozenset({"and", "or", "nor"})
+
+
+def _coordinated(text: str, toks: Sequence[Token], i: int, known: frozenset[str]) -> bool:
+    """Joined by "and" to a word capitalised in mid-sentence: "Watson and Crick used…"."""
+    if i + 2 >= len(toks) or toks[i + 1].folded not in _AND:
+        return False
+    other = toks[i + 2]
+    return _capitalised(other) and other.folded in known and _identifying(other)
 
 
 @lru_cache(maxsize=512)
@@ -356,6 +308,12 @@ def _initials(text: str) -> tuple[bool, ...]:
         _capitalised(tok) and _initial(text, tok, toks[i - 1] if i else None)
         for i, tok in enumerate(toks)
     )
+
+
+@lru_cache(maxsize=512)
+def _lower_case(text: str) -> frozenset[str]:
+    """Words written in lower case somewhere in `text`: they are no names there."""
+    return frozenset(t.folded for t in tokens(text) if t.text[:1].islower())
 
 
 @lru_cache(maxsize=512)
@@ -383,6 +341,10 @@ class NamePool:
     def __init__(self, text: str, mentions: list[NameMention]) -> None:
         self._toks = tokens(text)
         self._plain = frozenset(t.folded for t in self._toks)
+        self._stems: frozenset[str] | None = None
+        self._text = text
+        self._compact: frozenset[str] | None = None
+        self._capitals: frozenset[str] | None = None
         self.mentions = mentions
         self.acronyms = frozenset(
             "".join(w[0] for w in m.words) for m in mentions if len(m.words) > 1
@@ -401,15 +363,58 @@ class NamePool:
             caps = [t.folded for t in self._toks if t.text[0].isupper() and len(t.folded) > 1]
             self._names = frozenset(caps) | frozenset(a + b for a, b in pairwise(caps))
             for w in self._names:
-                self._index.setdefault(_first_sound(w), []).append(w)
+                for sound in sounds(w):
+                    self._index.setdefault(sound, []).append(w)
         return self._words
+
+    def has_word(self, word: str) -> bool:
+        """Whether the word is written here as it is, in any case."""
+        return word in self._plain
+
+    def has_other_form(self, key: str) -> bool:
+        """Whether another form of what the compact form `key` names is written here:
+        "United States" for "US", "yuan" for "RMB" (`forms`)."""
+        others = equivalents(key)
+        if not others:
+            return False
+        self._index_forms()
+        assert self._capitals is not None and self._compact is not None
+        return any(f.key in (self._capitals if f.caps else self._compact) for f in others)
+
+    def _index_forms(self) -> None:
+        if self._compact is None:
+            folded = [t.folded for t in self._toks]
+            self._compact = frozenset(
+                "".join(folded[i : i + n])
+                for n in range(1, _LONGEST_FORM + 1)
+                for i in range(len(folded) - n + 1)
+            )
+            self._capitals = frozenset(
+                a for a in (abbreviation(m.group()) for m in _CAPITALS.finditer(self._text)) if a
+            )
+
+    def has_capitals(self, letters: str) -> bool:
+        """Whether the text writes this abbreviation in capitals ("FBI", "U.S.")."""
+        self._index_forms()
+        assert self._capitals is not None
+        return letters in self._capitals
+
+    def spells_out(self, letters: str, plural: bool) -> bool:
+        """Whether the text spells out an abbreviation by initials ("local area network")."""
+        return spelled_out(letters, self._toks, plural)
+
+    def has_form(self, word: str) -> bool:
+        """Whether another form of an ordinary word is here ("Prices" / "price")."""
+        if self._stems is None:
+            self._stems = frozenset(stem(w) for w in self._plain)
+        return stem(word) in self._stems
 
     def has(self, word: str) -> bool:
         if word in self._plain or word in self.acronyms or word in self.words:
             return True
-        if word in _DEMONYM and not _DEMONYM_GROUPS[_DEMONYM[word]].isdisjoint(self.words):
+        if self.has_other_form(word):
             return True
-        if any(same_name(word, c) for c in self._index.get(_first_sound(word), [])):
+        if any(same_name(word, c) for s in sounds(word) for c in self._index.get(s, [])):
             return True
         # A compound written as one word on the other side: "Dock Workers" / "Dockworkers".
         return len(word) >= 5 and any(
@@ -417,40 +422,73 @@ class NamePool:
         )
 
 
-_FIRST_SOUND = {"w": "v", "q": "k", "j": "y", "x": "k"}
-
-
-def _first_sound(word: str) -> str:
-    if word[:2] in ("ch", "kh", "ph"):
-        return "f" if word[0] == "p" else "k"
-    if word[0] == "c":
-        return "s" if word[1:2] in ("e", "i", "y") else "k"
-    return _FIRST_SOUND.get(word[0], word[0])
+_LONGEST_FORM = 4  # words: "United States of America"
+_CAPITALS = re.compile(r"\b(?:[A-Z]\.){2,}|\b[A-Z][A-Z&]*[A-Z]s?\b")
 
 
 def name_present(mention: NameMention, pool: NamePool, glossary: list[tuple[str, str]]) -> bool:
     """Whether the name of `mention` is written, in some spelling, in the pool's text."""
-    if pool.has(mention.head) or fold(mention.text) in pool.words:
+    if pool.has_word(mention.head) or fold(mention.text) in pool.words:
         return True
-    if len(mention.words) > 1:
-        if "".join(w[0] for w in mention.words) in pool.words:
-            return True
-        # "Steve Witco" for "Steve Witkoff": with the same first name, a surname that
-        # keeps the beginning of the other's skeleton is the same person.
-        key = name_key(mention.head)
-        for other in pool.mentions:
-            if len(other.words) > 1 and other.words[0] == mention.words[0]:
-                okey = name_key(other.head)
-                short, long = sorted((key, okey), key=len)
-                if (
-                    len(short) >= 3
-                    and long.startswith(short)
-                    and not _gendered(*sorted((mention.head, other.head), key=len))
-                ):
-                    return True
+    # Found in another spelling only, a name must keep its generic words: "European
+    # Union" is not "Europe" (though "European" is a spelling of "Europe").
+    if (
+        pool.has(mention.head)
+        or (mention.guessed and pool.has_form(mention.head))
+        or (len(mention.words) > 1 and _same_person(mention, pool))
+    ) and _generic_words_present(mention, pool):
+        return True
+    if _other_form(mention, pool):
+        return True
     for variant, canonical in glossary:
         for mine, theirs in ((variant, canonical), (canonical, variant)):
             if mine.split()[-1] == mention.head and theirs.split()[-1] in pool.words:
+                return True
+    return False
+
+
+def _other_form(mention: NameMention, pool: NamePool) -> bool:
+    """Another form of the name on the other side: "US" for "United States", "FBI" for
+    "Federal Bureau of Investigation", "local area network" for "LAN"."""
+    if pool.has_other_form(mention.head) or pool.has_other_form(compact(mention.text)):
+        return True
+    if len(mention.words) > 1:
+        # The initials of every word, generic ones included, written in capitals.
+        initials = "".join(t.folded[0] for t in tokens(mention.text) if t.folded not in SKIPPED)
+        if pool.has_capitals(initials) or "".join(w[0] for w in mention.words) in pool.words:
+            return True
+    letters = abbreviation(mention.text)
+    return letters is not None and (
+        pool.has_other_form(letters) or pool.spells_out(letters, mention.text.endswith("s"))
+    )
+
+
+def _generic_words_present(mention: NameMention, pool: NamePool) -> bool:
+    """The generic words beside a name's head are part of it: "European Union" is not
+    "Europe". (A person's title or office elsewhere in the mention is not.)"""
+    toks = tokens(mention.text)
+    at = next((i for i, t in enumerate(toks) if t.folded == mention.head), None)
+    if at is None:
+        return True
+    beside = toks[max(0, at - 1) : at] + toks[at + 1 : at + 2]
+    return all(
+        pool.has_form(t.folded) for t in beside if t.folded in GENERIC and t.text[:1].isupper()
+    )
+
+
+def _same_person(mention: NameMention, pool: NamePool) -> bool:
+    """ "Steve Witco" for "Steve Witkoff": with the same first name, a surname that keeps
+    the beginning of the other's skeleton is the same person."""
+    key = name_key(mention.head)
+    for other in pool.mentions:
+        if len(other.words) > 1 and other.words[0] == mention.words[0]:
+            okey = name_key(other.head)
+            short, long = sorted((key, okey), key=len)
+            if (
+                len(short) >= 3
+                and long.startswith(short)
+                and not gendered(*sorted((mention.head, other.head), key=len))
+            ):
                 return True
     return False
 

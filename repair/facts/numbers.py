@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import math
 import re
+from functools import cache
 from itertools import pairwise
 from typing import Literal, NamedTuple
+
+from repair.facts import money
 
 NumberKind = Literal[
     "cardinal", "ordinal", "fraction", "approximate", "year", "decade", "day", "time"
@@ -45,8 +48,15 @@ def same_value(a: NumberMention, b: NumberMention) -> bool:
 
 
 def units_agree(a: NumberMention, b: NumberMention) -> bool:
-    """Units conflict only when both mentions state one ("5%" vs "5 days")."""
-    return a.unit is None or b.unit is None or a.unit == b.unit
+    """Units conflict only when both mentions state one ("5%" vs "5 days"), and two
+    currencies only when they cannot be one ("¥" is yen or yuan, "$" any dollar)."""
+    if a.unit is None or b.unit is None or a.unit == b.unit:
+        return True
+    return (
+        money.is_currency(a.unit)
+        and money.is_currency(b.unit)
+        and money.same_currency(a.unit, b.unit)
+    )
 
 
 # --- words -----------------------------------------------------------------------------
@@ -158,8 +168,9 @@ def _parse(words: list[str], i: int) -> tuple[float | None, int, NumberKind]:
 
 # --- scanning --------------------------------------------------------------------------
 
+# The usual symbols; the others, and codes and currencies' names, come from `money`.
 _CURRENCY_SYMBOL = {
-    "$": "USD", "us$": "USD", "£": "GBP", "€": "EUR", "¥": "JPY", "₽": "RUB", "₹": "INR",
+    "$": "USD", "us$": "USD", "£": "GBP", "€": "EUR", "₽": "RUB", "₹": "INR",
 }  # fmt: skip
 _UNIT_WORDS = {
     "%": "percent", "percent": "percent", "per cent": "percent", "pc": "percent",
@@ -195,9 +206,7 @@ _FUNCTION_WORDS = frozenset(
 
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 _UNIT_ALT = "|".join(sorted((re.escape(u) for u in _UNIT_WORDS), key=len, reverse=True))
-_DIGITS = re.compile(
-    r"(?<![\w.,])(?<![A-Za-z]-)"
-    r"(?P<cur>US\$|\$|£|€|¥|₽|₹)?\s?"
+_NUMBER = (
     r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?"  # 1,234,567.8
     r"|\d{1,3}(?:\.\d{3})+,\d+"  # 1.234,5 (European)
     r"|\d{1,3}(?:\.\d{3}){2,}"  # 1.234.567 (European)
@@ -209,9 +218,31 @@ _DIGITS = re.compile(
     + r"|minute|of)\b)))?"  # 87th, 1990s, "14. October"
     r"(?:\s?(?P<scale>thousand|million|billion|trillion|bn|mn|tn|m|k|b)(?![\w]))?"
     r"(?:(?:\s?-?\s?|\s)(?P<unit>" + _UNIT_ALT + r")(?![\w]))?"
-    r"(?:\s?(?P<clock>a\.m\.|p\.m\.|am|pm)(?![\w]))?",
-    re.IGNORECASE,
+    r"(?:\s?(?P<clock>a\.m\.|p\.m\.|am|pm)(?![\w]))?"
 )
+
+
+@cache
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(where a number may start, the number): built on first use, since the currency
+    symbols and codes come from data (`money`)."""
+    symbols = sorted({*_CURRENCY_SYMBOL, *money.symbols()}, key=len, reverse=True)
+    # Codes and "S$" count in capitals only: "all 5" is no amount in leks.
+    currency = (
+        r"(?-i:[A-Z]{1,3}\$|(?:"
+        + "|".join(money.codes())
+        + r"|RMB)(?=\s?\d))|"
+        + "|".join(re.escape(s) for s in symbols)
+    )
+    # Where to try the long pattern: a digit, or a symbol or capitals just before one (a
+    # cheap superset of the currencies above; the long pattern decides).
+    start = re.compile(r"(?:[A-Z]{1,3}\$?|[^\w\s]{1,3})\s?\d|\d")
+    digits = re.compile(
+        r"(?<![\w.,])(?<![A-Za-z]-)(?P<cur>" + currency + r")?\s?" + _NUMBER, re.IGNORECASE
+    )
+    return start, digits
+
+
 _WORD_TOKEN = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
 _AFTER_UNIT = re.compile(r"[\s-]*(" + _UNIT_ALT + r")(?![\w])", re.IGNORECASE)
 _NEXT_WORD = re.compile(r"\s*([A-Za-z]+)")
@@ -266,18 +297,18 @@ def _unit_end(text: str, end: int) -> int:
     return m.end() if m else end
 
 
-_DIGIT_START = re.compile(r"(?:US\$|[$£€¥₽₹])\s?\d|\d")
-
-
 def _digit_numbers(text: str) -> list[NumberMention]:
     out: list[NumberMention] = []
     end = 0
     # Try the long pattern only where a number can start: scanning every position with
     # it is several times slower.
-    for start in _DIGIT_START.finditer(text):
+    starts, digits = _patterns()
+    for start in starts.finditer(text):
         if start.start() < end:
             continue
-        m = _DIGITS.match(text, start.start())
+        m = digits.match(text, start.start())
+        if m is None and not text[start.start()].isdigit():
+            m = digits.match(text, start.end() - 1)  # no currency before it: the digit
         if m is None:
             continue
         end = m.end()
@@ -292,7 +323,7 @@ def _digit_numbers(text: str) -> list[NumberMention]:
         unit_word = (m.group("unit") or "").lower()
         clock = (m.group("clock") or "").lower().replace(".", "")
         suffix = (m.group("ord") or "").lower()
-        unit = _CURRENCY_SYMBOL.get(cur.lower()) if cur else None
+        unit = (_CURRENCY_SYMBOL.get(cur.lower()) or money.symbol_unit(cur)) if cur else None
         unit = _UNIT_WORDS.get(unit_word, unit) if unit_word else unit
         if scale_word:
             factor = _SCALE_SUFFIX[scale_word]
@@ -314,10 +345,18 @@ def _digit_numbers(text: str) -> list[NumberMention]:
             kind = "decade"
         elif _looks_like_year(raw, cur, scale_word, unit_word, text, m.end()):
             kind = "year"
+        named = None
         if unit is None and not unit_word:
             unit = _unit_after(text, m.end())
+            # "500 million Singapore dollars", "5 billion RMB": the name is the unit's.
+            named = money.currency_after(text, m.end()) if unit is None else None
+            if named is not None:
+                unit = named[0]
         weak = kind == "ordinal" and values[0] == 1
-        out.append(_mention(m, values, unit, kind, weak))
+        mention = _mention(m, values, unit, kind, weak)
+        if named is not None:
+            mention = mention._replace(end=named[1], text=text[mention.start : named[1]])
+        out.append(mention)
     return out
 
 
@@ -505,22 +544,25 @@ def unmatched(
     return missing, added
 
 
-_AROUND = re.compile(r"(\w+)\W*$")
-
-
 def _distinct(mentions: list[NumberMention], text: str) -> list[NumberMention]:
-    seen: set[tuple[str, str, str]] = set()
+    """Each number once per value and what it counts: "the Ninth Conciliation" three
+    times is one fact wherever in its clause each stands, and a credit printed twice
+    ("24 Mechanized Brigade") one number."""
+    seen: set[tuple[tuple[float, ...], str | None, str, str]] = set()
     out: list[NumberMention] = []
     for m in mentions:
-        before = _AROUND.search(text, max(0, m.start - 40), m.start)
-        after = _NEXT_WORD.match(text, m.end)
-        key = (
-            m.text.lower(),
-            before.group(1).lower() if before else "",
-            after.group(1).lower() if after else "",
-        )
+        key = (m.values, m.unit, m.kind, _counted(text, m.end))
         if key in seen:
             continue
         seen.add(key)
         out.append(m)
     return out
+
+
+def _counted(text: str, end: int) -> str:
+    """The word a number counts: the word after it, unless a function word ("two are")."""
+    after = _NEXT_WORD.match(text, end)
+    if after is None:
+        return ""
+    word = after.group(1).lower()
+    return "" if word in _FUNCTION_WORDS else word

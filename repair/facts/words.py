@@ -14,7 +14,11 @@ import unicodedata
 from functools import lru_cache
 from typing import NamedTuple
 
-_TOKEN = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+from anyascii import anyascii
+
+# A dotted abbreviation ("U.S.", "U.N.") is one word; otherwise letters, with inner
+# apostrophes and hyphens.
+_TOKEN = re.compile(r"(?:[A-Z]\.){2,}(?![^\W\d_])|[^\W\d_]+(?:['’-][^\W\d_]+)*")
 _CAMEL = re.compile(r"(?<=[a-z]{3})(?=[A-Z][A-Za-z])")
 
 _SPECIAL = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "ss"})
@@ -22,10 +26,16 @@ _SPECIAL = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d",
 
 @lru_cache(maxsize=8192)
 def fold(word: str) -> str:
-    """Lower-case ASCII letters and digits only: "Wrześniewski’s" -> "wrzesniewskis"."""
+    """Lower-case ASCII letters and digits only: "Wrześniewski’s" -> "wrzesniewskis".
+
+    Letters of other scripts are transliterated (`anyascii`), so that a name left in
+    Cyrillic or Chinese by a translation ("Ельцин") compares with its English spelling.
+    """
     if word.isascii():
         return word.lower() if word.isalnum() else "".join(c for c in word if c.isalnum()).lower()
     decomposed = unicodedata.normalize("NFKD", word.translate(_SPECIAL))
+    if any(not c.isascii() and c.isalpha() and not unicodedata.combining(c) for c in decomposed):
+        decomposed = anyascii(decomposed)
     return "".join(c for c in decomposed if c.isascii() and c.isalnum()).lower()
 
 

@@ -20,7 +20,9 @@ Known limits, for want of a model: a quote reworded *inside a paragraph that was
 rewritten*, or in a paragraph that is all quotation, is accepted if its negations,
 numbers, names and speaker survive ("tough guy" made "weak guy" in a garbled paragraph
 passes); the same change in a paragraph otherwise left as it was is caught. A name that
-opens a sentence counts only with evidence that it is a name (see `names.find_names`).
+opens a sentence is told from an ordinary word by evidence in the two texts or, failing
+that, by word frequencies (`facts.lexicon`): a surname that is also a common word
+("Cook", "Price") opening a sentence is taken for the word.
 """
 
 from __future__ import annotations
