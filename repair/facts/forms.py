@@ -21,11 +21,6 @@ from functools import cache, lru_cache
 from importlib.resources import files
 from typing import NamedTuple
 
-import pycountry
-from babel import Locale
-from babel.core import get_global
-from babel.numbers import get_currency_name
-
 from repair.facts.words import Token, fold, tokens
 
 
@@ -72,6 +67,12 @@ def _index() -> _Index:
 
 def _sources() -> Iterable[tuple[list[str], bool]]:
     """(spellings of one thing, whether it is a country), from every source."""
+    # The data libraries load when first asked, not on import: `repair --help` and a CMS
+    # that never validates should not pay for them.
+    import pycountry
+    from babel import Locale
+    from babel.numbers import get_currency_name
+
     for line in files("repair.facts").joinpath("forms.txt").read_text("utf-8").splitlines():
         line = line.strip()
         if line and not line.startswith("#"):
@@ -115,6 +116,9 @@ def equivalents(key: str) -> tuple[Form, ...]:
 @cache
 def _cities() -> frozenset[str]:
     """Cities of the time-zone database, in CLDR's English names where it has one."""
+    from babel import Locale
+    from babel.core import get_global
+
     english = Locale("en").time_zones
     names = {zone.rsplit("/", 1)[-1].replace("_", " ") for zone in get_global("zone_territories")}
     names |= {z["city"] for z in english.values() if "city" in z}

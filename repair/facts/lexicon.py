@@ -23,8 +23,6 @@ from __future__ import annotations
 import math
 from functools import cache, lru_cache
 
-import wordfreq
-
 # Languages written in the Latin alphabet whose news names the same people and places.
 _OTHERS = ("de", "fr", "es", "it", "nl", "pt", "pl", "sv")
 _COMMON = 3.0  # zipf: once per million words
@@ -38,12 +36,16 @@ _SHORT = 4.5  # a two-letter word this common is a word or an abbreviation
 
 @cache
 def _english() -> dict[str, float]:
+    import wordfreq  # imported with its lists, on first use (80 ms on its own)
+
     return wordfreq.get_frequency_dict("en", wordlist="large")
 
 
 @cache
 def _others() -> tuple[dict[str, float], ...]:
     # The small lists (words above zipf 3) are enough: below that a word is rare anyway.
+    import wordfreq
+
     return tuple(wordfreq.get_frequency_dict(lang, wordlist="small") for lang in _OTHERS)
 
 

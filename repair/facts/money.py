@@ -17,10 +17,6 @@ import re
 from functools import cache, lru_cache
 from typing import NamedTuple
 
-import pycountry
-from babel import Locale
-from babel.numbers import get_currency_name
-
 from repair.facts.forms import compact, equivalents
 
 _SYMBOL_CHARS = re.compile(r"[^\w\s]")
@@ -36,6 +32,10 @@ class _Money(NamedTuple):
 
 @cache
 def _money() -> _Money:
+    import pycountry  # loaded when first asked, as in forms.py
+    from babel import Locale
+    from babel.numbers import get_currency_name
+
     english = Locale("en")
     names: dict[str, str] = {}
     dollars: set[str] = set()
