@@ -1,9 +1,10 @@
 """Read a model's answer back into paragraphs, and refuse anything that is not a repair.
 
-The model is asked for `[[P7]] text` lines. What comes back is checked before any of it
-can reach the article: ids missing, duplicated or unknown, commentary ("Here is the
-repaired text:"), refusals, empty paragraphs, the prompt echoed back, lengths far from
-the source's, and markup placeholders dropped, doubled or moved (HTML and Markdown).
+The model is asked for `P7 text` lines (`[[P7]] text`, the older form, is read too).
+What comes back is checked before any of it can reach the article: ids missing,
+duplicated or unknown, commentary ("Here is the repaired text:"), refusals, empty
+paragraphs, the prompt echoed back, lengths far from the source's, and markup
+placeholders dropped, doubled or moved (HTML and Markdown).
 A unit with a problem is not used; the pipeline re-asks or keeps the original text.
 """
 
@@ -24,7 +25,12 @@ from repair.formats.inline import (
 from repair.formats.text import BlockKind
 from repair.results import ReasonCode
 
-_TAG = re.compile(r"^[ \t]*\[\[(P\d+(?:\.\d+)?)(?:\|[a-z]+)?\]\][ \t]*", re.MULTILINE)
+# A tag opens a line: P7, P7|caption, or the same in [[...]]; a colon after it is tolerated.
+_TAG = re.compile(
+    r"^[ \t]*(?:\[\[(P\d+(?:\.\d+)?)(?:\|[a-z]+)?\]\]"
+    r"|(P\d+(?:\.\d+)?)(?:\|[a-z]+)?:?(?=[ \t]))[ \t]*",
+    re.MULTILINE,
+)
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 _COMMENTARY_OPENING = re.compile(
     r"^(?:here(?:'s| is| are)\b|sure\b|certainly\b|of course\b|below is\b|i have\b|i've\b"
@@ -36,18 +42,15 @@ _REFUSAL = re.compile(
     r"|as an ai|i won'?t)\b",
     re.IGNORECASE,
 )
-# Phrases only our prompt contains: seeing one in an answer means the prompt came back.
-_PROMPT_MARKERS = (
-    "@@DATA-",
-    "CONTEXT BEFORE, read only",
-    "PASSAGE TO REPAIR",
-    "answer with exactly those tagged paragraphs",
-    "You are a copy editor",
-    "[[P",
+# What only our prompt contains (a fence line is a hash of the chunk, so no article holds
+# one): seeing it in an answer, where the article does not have it, means the prompt
+# came back, not a repair.
+_ECHO = re.compile(
+    r"@@\d{6}@@(?: (?:context before|passage|context after|end))?"
+    r"|answer with exactly those tagged paragraphs|You are a copy editor"
 )
-# Markers that no article can contain (the fence is a hash of the chunk): their presence
-# anywhere in an answer means the prompt came back, not a repair.
-_ECHO_MARKERS = ("@@DATA-", "PASSAGE TO REPAIR", "answer with exactly those tagged paragraphs")
+# Inside one paragraph's text, a bracketed tag means two paragraphs ran together.
+_ECHO_IN_PARAGRAPH = re.compile(_ECHO.pattern + r"|\[\[P\d")
 
 
 class ProblemCode(StrEnum):
@@ -129,18 +132,18 @@ def parse_answer(
     for n, m in enumerate(matches):
         end = matches[n + 1].start() if n + 1 < len(matches) else len(text)
         body, extra = _first_block(text[m.end() : end])
-        unit = next((u for u in units if u.id == m.group(1)), None)
+        unit = next((u for u in units if u.id == _id(m)), None)
         if unit is not None and PLACEHOLDER.search(unit.text):
             body = normalize_placeholders(body)
         if extra:
-            result.notes.append(f"ignored text after {m.group(1)}: {extra[:80]!r}")
-        sections.setdefault(m.group(1), []).append(body)
+            result.notes.append(f"ignored text after {_id(m)}: {extra[:80]!r}")
+        sections.setdefault(_id(m), []).append(body)
 
     by_id = {u.id: u for u in units}
     unknown = sorted(set(sections) - by_id.keys())
     if unknown:
         result.notes.append(f"ignored paragraphs that were not asked for: {', '.join(unknown)}")
-    last_written = matches[-1].group(1)
+    last_written = _id(matches[-1])
     for unit_id in wanted:
         problem = _check(by_id[unit_id], sections.get(unit_id))
         if problem is None and truncated and unit_id == last_written:
@@ -160,13 +163,16 @@ def parse_answer(
     return result
 
 
+def _id(tag: re.Match[str]) -> str:
+    return tag.group(1) or tag.group(2)
+
+
 def _unreadable_answer(text: str, units: Sequence[Unit]) -> AnswerProblem | None:
     """A problem with the answer as a whole: none of its paragraphs can be read."""
     everyone = tuple(u.id for u in units)
     if not text:
         return AnswerProblem(ProblemCode.EMPTY, "the answer was empty", everyone)
-    sources = " ".join(u.text for u in units)
-    echoed = next((m for m in _ECHO_MARKERS if m in text and m not in sources), None)
+    echoed = _echoed(text, " ".join(u.text for u in units))
     if echoed:
         message = f"the answer repeated the prompt ({echoed!r}) instead of repairing the text"
         return AnswerProblem(ProblemCode.PROMPT_ECHO, message, everyone)
@@ -177,8 +183,13 @@ def _unreadable_answer(text: str, units: Sequence[Unit]) -> AnswerProblem | None
             ProblemCode.REFUSAL, "the model refused to repair the passage", everyone
         )
     return AnswerProblem(
-        ProblemCode.MISSING_ID, "the answer had no paragraph tags such as [[P1]]", everyone
+        ProblemCode.MISSING_ID, "the answer had no paragraph tags such as P1", everyone
     )
+
+
+def _echoed(answer: str, source: str, markers: re.Pattern[str] = _ECHO) -> str | None:
+    """Prompt text found in `answer` that the article itself does not contain."""
+    return next((m.group() for m in markers.finditer(answer) if m.group() not in source), None)
 
 
 def _first_block(section: str) -> tuple[str, str]:
@@ -206,7 +217,7 @@ def _check(unit: Unit, bodies: list[str] | None) -> AnswerProblem | None:
         )
     if _REFUSAL.match(body) and not _REFUSAL.match(unit.text):
         return problem(ProblemCode.REFUSAL, f"the model refused to repair paragraph {unit.id}")
-    echoed = next((m for m in _PROMPT_MARKERS if m in body and m not in unit.text), None)
+    echoed = _echoed(body, unit.text, _ECHO_IN_PARAGRAPH)
     if echoed:
         return problem(
             ProblemCode.PROMPT_ECHO, f"paragraph {unit.id} contains prompt text ({echoed!r})"

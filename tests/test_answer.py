@@ -45,7 +45,7 @@ def test_order_does_not_matter_and_type_suffix_is_accepted() -> None:
             {"P2"},
         ),
         (GOOD + "\n[[P3]] Too short.", "implausible-length", {"P1", "P2"}),
-        ("[[P1]] @@DATA-ABC@@ PASSAGE TO REPAIR\n[[P2]] The second, fixed.", "prompt-echo", set()),
+        ("[[P1]] @@123456@@ passage\n[[P2]] The second, fixed.", "prompt-echo", set()),
         (
             "[[P1]] The first, repaired [[P2]] here.\n[[P2]] The second, fixed.",
             "prompt-echo",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,9 @@ from repair import FactError, ReasonCode, pipeline, repair_article
 from repair.cli import main
 from repair.testing.fake import FakeServer
 from tests.conftest import config_for, small_article
+
+# A paragraph line of the prompt: its tag, then its text.
+TAGGED = re.compile(r"^P\d+(?:\.\d+)?(?:\|[a-z]+)? ")
 
 # Seed paragraphs 39-41: "Last month, Donald Trump announced a 50-day ultimatum ..."
 SOURCE, EXPECTED = small_article(first=39, count=3)
@@ -36,7 +40,7 @@ def test_the_feedback_names_the_changed_fact(server: FakeServer) -> None:
     class ChangesFifty:
         async def complete(self, request: ChatRequest) -> ChatReply:
             asked.append(request.messages[-1]["content"])
-            lines = [x for x in request.messages[-1]["content"].splitlines() if x.startswith("[[P")]
+            lines = [x for x in request.messages[-1]["content"].splitlines() if TAGGED.match(x)]
             return ChatReply(
                 "\n".join(lines).replace("50-day", "60-day"), "stop", "m", Usage(calls=1)
             )
@@ -107,7 +111,7 @@ def test_the_feedback_quotes_the_source_wording_to_restore(server: FakeServer) -
     class DropsTheNot:
         async def complete(self, request: ChatRequest) -> ChatReply:
             asked.append(request.messages[-1]["content"])
-            lines = [x for x in request.messages[-1]["content"].splitlines() if x.startswith("[[P")]
+            lines = [x for x in request.messages[-1]["content"].splitlines() if TAGGED.match(x)]
             answer = "\n".join(lines).replace("there is no sign", "there is a sign")
             return ChatReply(answer, "stop", "m", Usage(calls=1))
 

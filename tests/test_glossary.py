@@ -17,6 +17,9 @@ from repair.results import Glossary, GlossaryEntry
 from repair.testing.fake import FakeServer
 from tests.conftest import config_for, golden_pair
 
+# A paragraph line of the prompt: its tag, then its text.
+TAGGED = re.compile(r"^P\d+(?:\.\d+)?(?:\|[a-z]+)? ")
+
 # Spellings of one name that machine translation and transliteration produce.
 MUST_JOIN = [
     ("Witkoff", "Witcooff"), ("Witkoff", "Witcoof"), ("Witkoff", "Vitcoof"),
@@ -131,7 +134,7 @@ def test_the_glossary_reaches_every_chunk_prompt(server: FakeServer) -> None:
                 for line in user.splitlines()
             ]
             return ChatReply(
-                "\n".join(x for x in lines if x.startswith("[[P")), "stop", "m", Usage(calls=1)
+                "\n".join(x for x in lines if TAGGED.match(x)), "stop", "m", Usage(calls=1)
             )
 
         async def aclose(self) -> None:
@@ -141,10 +144,10 @@ def test_the_glossary_reaches_every_chunk_prompt(server: FakeServer) -> None:
     pins = {"Witkoff": "Steve Witkoff"}
     config = config_for(server, glossary=pins, chunk_chars=1500)
     result = asyncio.run(arepair_article(source, config, client=Spy()))
-    chunk_prompts = [s for s in seen if "PASSAGE TO REPAIR" in s]
+    chunk_prompts = [s for s in seen if " passage\n" in s]
     assert len(chunk_prompts) == result.chunks
     variants = ("Witcooff", "Witcoof", "Vitcoof", "Witkoff")
-    with_name = [p for p in chunk_prompts if any(v in p.split("PASSAGE")[1] for v in variants)]
+    with_name = [p for p in chunk_prompts if any(v in p.split(" passage\n")[1] for v in variants)]
     assert with_name and all("- Steve Witkoff" in p for p in with_name)
     # Chunks that mention no clustered name carry no glossary at all (tokens are money).
     assert any("also written" not in p for p in chunk_prompts)

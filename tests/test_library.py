@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import pickle
+import re
 
 import httpx2
 import openai
@@ -15,6 +16,9 @@ from repair import ChatReply, ChatRequest, RepairConfig, Usage, arepair_article,
 from repair.errors import ConfigurationError, InputError, ModelCallError
 from repair.testing.fake import FakeServer
 from tests.conftest import TEST_KEY, config_for, small_article
+
+# A paragraph line of the prompt: its tag, then its text.
+TAGGED = re.compile(r"^P\d+(?:\.\d+)?(?:\|[a-z]+)? ")
 
 SOURCE, EXPECTED = small_article()
 
@@ -70,7 +74,7 @@ async def test_any_chat_model_can_be_plugged_in() -> None:
         async def complete(self, request: ChatRequest) -> ChatReply:
             self.requests.append(request)
             user = request.messages[-1]["content"]
-            lines = [line for line in user.splitlines() if line.startswith("[[P")]
+            lines = [line for line in user.splitlines() if TAGGED.match(line)]
             return ChatReply("\n".join(lines), "stop", "echo", Usage(calls=1))
 
         async def aclose(self) -> None:

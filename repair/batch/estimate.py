@@ -98,7 +98,7 @@ def _estimate_article(
         passage = "\n".join(u.text for u in chunk.units)
         messages = prompts.messages(chunk, config.style, glossary=relevant(stand_in, passage))
         # A repair is about as long as its passage, plus the paragraph tags.
-        requests.append((messages, count_tokens(passage) + 4 * len(chunk.units)))
+        requests.append((messages, count_tokens(passage) + 2 * len(chunk.units)))
     into.chunks += len(article_plan.chunks)
     for messages, completion in requests:
         into.calls += 1

@@ -50,7 +50,8 @@ ANSWER_FAULTS = (
 STATUS_FAULTS = ("400", "401", "403", "404")
 FAULTS = TRANSPORT_FAULTS + ANSWER_FAULTS + STATUS_FAULTS
 
-_TAGGED = re.compile(r"^\[\[(P\d+(?:\.\d+)?)(?:\|[a-z]+)?\]\] ?(.*)$")
+_TAGGED = re.compile(r"^(P\d+(?:\.\d+)?)(?:\|[a-z]+)? (.*)$")
+_FENCE = re.compile(r"^@@\d{6}@@ ")
 _NUMBER = re.compile(r"\d+")
 
 
@@ -219,7 +220,7 @@ class FakeServer:
         if "@@NAMES-" in str(user):
             return self._glossary(str(user), fault), "stop", []
         units = _passage(str(user))
-        lines = [f"[[{uid}]] {self.answers.get(_normal(text), text)}" for uid, text in units]
+        lines = [f"{uid} {self.answers.get(_normal(text), text)}" for uid, text in units]
         ids = [uid for uid, _ in units]
         if not units:
             # Not a repair request (a probe, another tool): echo politely.
@@ -230,7 +231,7 @@ class FakeServer:
         if fault == "missing-id" and len(lines) > 1:
             lines = lines[:-1]
         elif fault == "missing-id":
-            lines = [lines[0].split("]]", 1)[1]]
+            lines = [lines[0].split(" ", 1)[1]]
         if fault == "duplicate-id":
             lines = [*lines, lines[0]]
         if fault == "change-number":
@@ -292,12 +293,12 @@ class FakeServer:
 
 
 def _passage(user: str) -> list[tuple[str, str]]:
-    """The (id, text) paragraphs between the PASSAGE marker and the next marker line."""
+    """The (id, text) paragraphs between the passage marker and the next marker line."""
     units: list[tuple[str, str]] = []
     inside = False
     for line in user.splitlines():
-        if line.startswith("@@DATA-"):
-            inside = line.endswith("PASSAGE TO REPAIR")
+        if _FENCE.match(line):
+            inside = line.endswith(" passage")
             continue
         match = _TAGGED.match(line) if inside else None
         if match:
@@ -321,12 +322,12 @@ def _clusters(user: str) -> list[tuple[str, list[str]]]:
 
 def _change_first_number(lines: list[str]) -> list[str]:
     for i, line in enumerate(lines):
-        tag, _, text = line.partition("]] ")
+        tag, _, text = line.partition(" ")
         match = _NUMBER.search(text)
         if match:
             changed = str(int(match.group()) + 7)
             lines = list(lines)
-            lines[i] = f"{tag}]] {text[: match.start()]}{changed}{text[match.end() :]}"
+            lines[i] = f"{tag} {text[: match.start()]}{changed}{text[match.end() :]}"
             return lines
     return lines
 

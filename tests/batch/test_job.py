@@ -526,7 +526,7 @@ class DownForP2:
     """A ChatModel that answers nothing usable for P1 and cannot be reached for P2."""
 
     async def complete(self, request: ChatRequest) -> ChatReply:
-        if "[[P2]]" in request.messages[-1]["content"]:
+        if "\nP2 " in request.messages[-1]["content"]:
             raise ModelCallError("HTTP 503 after 1 attempt(s)", status=503, attempts=1)
         return ChatReply("", "stop", request.model, Usage(calls=1))
 
