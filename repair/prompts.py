@@ -170,7 +170,7 @@ def glossary_lines(glossary: Glossary) -> str:
     for entry in glossary.entries:
         role = f" ({entry.role})" if entry.role else ""
         others = [v for v in entry.variants if v != entry.canonical]
-        also = f"; also written: {', '.join(others)}" if others else ""
+        also = f", not {', '.join(others)}" if others else ""
         lines.append(f"- {entry.canonical}{role}{also}")
     return "\n".join(lines)
 

@@ -150,7 +150,7 @@ def test_the_glossary_reaches_every_chunk_prompt(server: FakeServer) -> None:
     with_name = [p for p in chunk_prompts if any(v in p.split(" passage\n")[1] for v in variants)]
     assert with_name and all("- Steve Witkoff" in p for p in with_name)
     # Chunks that mention no clustered name carry no glossary at all (tokens are money).
-    assert any("also written" not in p for p in chunk_prompts)
+    assert any("Name spellings to use" not in p for p in chunk_prompts)
     # An answer that skips every cluster is rejected: the commonest spellings are used.
     assert any("skipped" in n for n in result.notes)
 
