@@ -211,40 +211,26 @@ class OpenAIChat:
 
     def _transport_error(self, exc: Exception, attempts: int) -> ModelCallError:
         """A connection that failed or an answer that never finished, after every retry."""
-        if isinstance(exc, RequestTimedOut) or type(exc).__name__ == "APITimeoutError":
-            return ModelCallError(
-                f"the model endpoint {self.url} timed out after {attempts} attempt(s): "
-                f"{self._scrub(str(exc))}",
-                status=None,
-                attempts=attempts,
-                retryable=True,
-                reason="timeout",
-                url=self.url,
-            )
         import httpx2
 
         cause = exc.__cause__ or exc.__context__
-        detail = self._scrub(str(cause or exc))
-        if not isinstance(cause, httpx2.ConnectError):
+        tries = f"after {attempts} attempt(s)"
+        if isinstance(exc, RequestTimedOut) or type(exc).__name__ == "APITimeoutError":
+            reason, detail = "timeout", self._scrub(str(exc))
+            message = f"the model endpoint {self.url} timed out {tries}: {detail}"
+        elif not isinstance(cause, httpx2.ConnectError):
             # The server was reached and then dropped the line: a flaky endpoint, not a
             # wrong one; the paragraphs are flagged and the next request may go through.
-            return ModelCallError(
-                f"the model endpoint {self.url} dropped the connection after {attempts} "
-                f"attempt(s): {detail}",
-                status=None,
-                attempts=attempts,
-                retryable=True,
-                reason="dropped",
-                url=self.url,
+            reason, detail = "dropped", self._scrub(str(cause or exc))
+            message = f"the model endpoint {self.url} dropped the connection {tries}: {detail}"
+        else:
+            reason, detail = "unreachable", self._scrub(str(cause))
+            message = (
+                f"could not connect to the model endpoint {self.url} {tries}: {detail}; "
+                "check --base-url and that the server is running"
             )
         return ModelCallError(
-            f"could not connect to the model endpoint {self.url} after {attempts} "
-            f"attempt(s): {detail}; check --base-url and that the server is running",
-            status=None,
-            attempts=attempts,
-            retryable=True,
-            reason="unreachable",
-            url=self.url,
+            message, status=None, attempts=attempts, retryable=True, reason=reason, url=self.url
         )
 
     def _status_error(self, exc: openai.APIStatusError, attempts: int) -> Exception:
