@@ -51,16 +51,23 @@ def test_retries_stop_at_the_policy_limit_and_the_chunk_is_kept(server: FakeServ
     assert all(p.reason_code is ReasonCode.MODEL_UNREACHABLE for p in result.paragraphs)
 
 
-def test_a_dropped_connection_keeps_the_paragraphs_as_model_unreachable(
-    server: FakeServer,
-) -> None:
-    server.script("drop")
+def test_a_failed_call_keeps_the_paragraphs_as_model_unreachable(server: FakeServer) -> None:
+    server.script("500")
     result = _repair(server, max_attempts=1)
     assert result.text == SOURCE
     assert [p.reason_code for p in result.paragraphs] == [ReasonCode.MODEL_UNREACHABLE] * 3
     # The code is for programs; the words stay for people, and in the JSON both read plainly.
     assert all(p.reason and p.reason.startswith("model call failed") for p in result.paragraphs)
     assert '"reason_code":"model-unreachable"' in result.model_dump_json()
+
+
+def test_a_connection_dropped_on_every_attempt_stops_the_article(server: FakeServer) -> None:
+    # Every request would fail alike: the article stops with one error, not one per
+    # paragraph (a648cb4).
+    server.script("drop")
+    with pytest.raises(ModelCallError) as caught:
+        _repair(server, max_attempts=1)
+    assert caught.value.unreachable and "could not connect" in caught.value.message
 
 
 def test_retry_after_is_honoured(server: FakeServer) -> None:
@@ -180,14 +187,15 @@ def test_an_unreadable_reply_keeps_the_original_with_the_matching_code(
     assert all(p.reason == "the reply could not be read" for p in result.paragraphs)
 
 
-def test_unreachable_endpoint_keeps_everything_original() -> None:
+def test_unreachable_endpoint_raises_and_returns_no_text() -> None:
     with FakeServer() as server:
         config = config_for(server, max_attempts=2)
-    # The server is gone: connections are refused.
-    result = repair_article(SOURCE, config)
-    assert result.text == SOURCE
-    assert all("could not connect" in (p.reason or "") for p in result.paragraphs)
-    assert all(p.reason_code is ReasonCode.MODEL_UNREACHABLE for p in result.paragraphs)
+    # The server is gone: connections are refused. No result, so no "repaired" article
+    # that is the original under another name.
+    with pytest.raises(ModelCallError) as caught:
+        repair_article(SOURCE, config)
+    assert caught.value.unreachable and "could not connect" in caught.value.message
+    assert caught.value.context["attempts"] == 2
 
 
 def test_random_faults_at_thirty_percent_still_give_the_reference() -> None:
