@@ -15,9 +15,11 @@ job's store (store.py).
 - Resumable: finished articles are skipped on a rerun, answered requests come from the
   store; outputs are written by rename and state is committed after, so a `kill -9` leaves
   no partial file and at worst redoes the articles that were in flight.
-- A bad article (empty, binary, undecodable, oversize, duplicate or unsafe id) is
-  `skipped` with its reason, a model failure makes it `failed`; the job goes on. Only a
-  configuration error (401/403/404, no endpoint) stops the job, before more work is wasted.
+- A bad article (empty, binary, undecodable, oversize, duplicate or unsafe id, a name or
+  text no UTF-8 file can hold, an output path that leads outside DIR) is `skipped` with
+  its reason, a model failure makes it `failed`; the job goes on. A configuration error
+  (401/403/404, no endpoint) or an output folder that cannot be written (disk full,
+  read-only) stops the job, before more work is wasted; the store keeps what was done.
 - Memory does not grow with the archive: it is streamed, at most `in_flight` articles are
   held, and the manifest is written from the store, never held.
 """
@@ -28,7 +30,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -53,10 +54,10 @@ from repair.batch.models import (
     settings_fingerprint,
 )
 from repair.batch.models import fingerprint as article_fingerprint
+from repair.batch.outdir import OutputFolder
 from repair.batch.store import CachedChat, ResponseCache, Store
 from repair.config import RepairConfig
-from repair.errors import InputError, ModelCallError, RepairError
-from repair.files import TEMP_SUFFIX, write_atomically
+from repair.errors import InputError, ModelCallError, OutputError, RepairError
 from repair.llm import ChatModel, ChatReply, ChatRequest, open_model
 from repair.llm.pacing import RateGate
 from repair.pipeline import arepair_article
@@ -208,6 +209,7 @@ class _Job:
         self.control = control or BatchControl()
         self.on_progress = on_progress
         self.jsonl = is_jsonl(src)
+        self.folder = OutputFolder(out)
         self.cache = ResponseCache(store, prompts.template_version(config.style))
         self.model = _Limited(model, config.concurrency)
         self.settings = settings_fingerprint(config, self.cache.template_version)
@@ -225,22 +227,33 @@ class _Job:
 
     async def run(self) -> BatchSummary:
         self.run_id = self.store.begin_run()
-        _remove_stray_temp_files(self.out)
+        self.folder.remove_stray_temp_files()
         self.total = count_articles(self.src, exclude=self.out)
         # This run's entries as they finish, for `tail -f`; rewritten in archive order at
         # the end from the store (and by the next run, if this one is killed).
-        self.live = (self.out / MANIFEST_NAME).open("w", encoding="utf-8")
+        self.live = self.folder.open_live(MANIFEST_NAME)
         outcome = "abandoned"
         try:
-            await self._pump()
-            outcome = "stopped" if self.control.stopping else "complete"
-        except* ModelCallError as fatal:
-            raise fatal.exceptions[0] from None
-        finally:
-            self.live.close()
-            self._write_outputs(complete=outcome == "complete")
-            self.store.end_run(self.run_id, outcome)
+            try:
+                await self._pump()
+                outcome = "stopped" if self.control.stopping else "complete"
+            except* ModelCallError as fatal:
+                raise fatal.exceptions[0] from None
+            except* OutputError as unwritable:
+                raise unwritable.exceptions[0] from None
+        except BaseException:
+            # Already failing (the disk is full?): what can be written is, quietly; the
+            # store holds every finished article whatever happens here.
+            with contextlib.suppress(OutputError, OSError):
+                self._wrap_up(outcome)
+            raise
+        self._wrap_up(outcome)
         return self._summary(interrupted=outcome != "complete")
+
+    def _wrap_up(self, outcome: str) -> None:
+        self.live.close()
+        self._write_outputs(complete=outcome == "complete")
+        self.store.end_run(self.run_id, outcome)
 
     async def _pump(self) -> None:
         slots = asyncio.Semaphore(self.in_flight)
@@ -301,6 +314,8 @@ class _Job:
                 problem = ArticleProblem(
                     "duplicate-id", f"the id {article.id!r} is taken by {first}"
                 )
+        if problem is None and not self.jsonl:
+            problem = self.folder.escape(article.origin)  # refused before paying for it
         if problem is not None or article.text is None:
             problem = problem or ArticleProblem("empty", "no text")
             self._finish(article, self._problem_entry(article, problem), None)
@@ -368,13 +383,14 @@ class _Job:
         output_line = None
         if self.jsonl:
             output_line = _output_line(article, entry, text)
-        else:
-            target = self.out / article.origin
-            if text is not None:
-                write_atomically(target, text)
+        elif text is not None:
+            problem = self.folder.write(article.origin, text)
+            if problem is None:
                 entry.output = article.origin
-            else:
-                target.unlink(missing_ok=True)  # an earlier run's output no longer holds
+            else:  # repaired, but the output cannot be there: a rerun redoes it
+                entry.status, entry.reason, entry.error = "skipped", *problem
+        else:
+            self.folder.remove(article.origin)  # an earlier run's output no longer holds
         line = entry.model_dump_json()
         self.store.finish(
             article.origin,
@@ -444,17 +460,20 @@ class _Job:
             self._progress()
 
     def _live(self, line: str) -> None:
-        self.live.write(line + "\n")
-        self.live.flush()
+        try:
+            self.live.write(line + "\n")
+            self.live.flush()
+        except OSError as exc:
+            raise self.folder.error(exc, MANIFEST_NAME) from None
 
     # --- the end ----------------------------------------------------------------------
 
     def _write_outputs(self, *, complete: bool) -> None:
-        write_atomically(self.out / MANIFEST_NAME, self.store.entries(self.run_id))
+        self.folder.write_whole(MANIFEST_NAME, self.store.entries(self.run_id))
         # A partial output JSONL would pass for the whole archive: only whole runs write it.
         if self.jsonl and complete:
-            target = output_jsonl(self.src, self.out)
-            write_atomically(target, self.store.outputs(self.run_id))
+            name = output_jsonl(self.src, self.out).name
+            self.folder.write_whole(name, self.store.outputs(self.run_id))
 
     def _summary(self, *, interrupted: bool) -> BatchSummary:
         stats = self.cache.stats
@@ -520,11 +539,3 @@ def _output_line(article: Article, entry: ManifestEntry, text: str | None) -> st
     fields["repair_status"] = entry.status
     fields["repair_reason"] = entry.reason
     return json.dumps(fields, ensure_ascii=False)
-
-
-def _remove_stray_temp_files(out: Path) -> None:
-    """A `kill -9` during a write leaves a `.NAME.XXXX.tmp` file: remove them."""
-    for folder, _, files in os.walk(out):
-        for name in files:
-            if name.startswith(".") and name.endswith(TEMP_SUFFIX):
-                Path(folder, name).unlink(missing_ok=True)

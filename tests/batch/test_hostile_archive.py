@@ -1,8 +1,10 @@
-"""An archive that fights back: one bad entry must not stop the batch.
+"""An archive and an output folder that fight back: one bad entry must not stop the batch.
 
 Each used to end the whole job on every rerun, with an empty manifest: a link loop in SRC,
-a file name that is not UTF-8, JSONL text with a lone surrogate. Now each bad entry is
-skipped with its reason and the good articles are repaired.
+a file name that is not UTF-8, JSONL text with a lone surrogate. A link inside --out led
+writes and deletions outside it. Now each bad entry is skipped with its reason, the good
+articles are repaired, and nothing is written or deleted outside --out. A disk that is
+full or a folder that is read-only stops the job in one line, with the state kept.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +20,10 @@ import pytest
 
 from repair import batch
 from repair.batch.archive import count_articles, read_archive
+from repair.batch.store import STORE_NAME
 from repair.cli import main
 from repair.testing.fake import FakeServer
-from tests.batch.test_job import PAIRS, make_folder, manifest, tree
+from tests.batch.test_job import PAIRS, make_folder, manifest, requests, tree
 from tests.conftest import TEST_KEY, config_for
 
 
@@ -157,3 +161,155 @@ def test_a_named_pipe_is_skipped_not_read_for_ever(server: FakeServer, tmp_path:
         "pipe.txt": ("skipped", "not-a-file"),
     }
     assert summary.exit_code == 1
+
+
+# --- the output folder ----------------------------------------------------------------
+
+
+def test_nothing_is_written_or_deleted_outside_out_through_a_link(
+    server: FakeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = make_folder(
+        tmp_path / "src",
+        {
+            "a.txt": PAIRS[0][0],
+            "world/b.md": PAIRS[1][0],  # would overwrite outside/b.md
+            "world/gone.txt": b"",  # empty: skipped, and its output removed... outside
+            "loop/c.txt": PAIRS[2][0],
+        },
+    )
+    outside = make_folder(tmp_path / "outside", {"b.md": "precious", "gone.txt": "keep me"})
+    notes = make_folder(tmp_path / "notes", {"list.txt": "do not truncate"})
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "world").symlink_to(outside, target_is_directory=True)
+    (out / "loop").symlink_to("loop")
+    (out / "manifest.jsonl").symlink_to(notes / "list.txt")
+    before = {p.name: p.read_bytes() for p in [*outside.iterdir(), *notes.iterdir()]}
+    code, err = run_cli(src, out, server, capsys)
+    assert code == 1, err
+    assert {p.name: p.read_bytes() for p in [*outside.iterdir(), *notes.iterdir()]} == before
+    assert reasons(out) == {
+        "a.txt": ("repaired", None),
+        "loop/c.txt": ("skipped", "unsafe-output"),
+        "world/b.md": ("skipped", "unsafe-output"),
+        "world/gone.txt": ("skipped", "empty"),
+    }
+    by = {e["source"]: e for e in manifest(out)}
+    assert "outside --out" in by["world/b.md"]["error"] and by["world/b.md"]["calls"] == 0
+    assert "link loop" in by["loop/c.txt"]["error"]
+    assert requests(server) == 1  # only a.txt was worth paying for
+    assert not (out / "manifest.jsonl").is_symlink()  # replaced, its target left alone
+    # With the link gone, the same command does the rest.
+    (out / "world").unlink()
+    (out / "loop").unlink()
+    code, _ = run_cli(src, out, server, capsys)
+    assert reasons(out)["world/b.md"] == ("repaired", None)
+    assert (out / "world" / "b.md").read_text(encoding="utf-8") == PAIRS[1][1]
+
+
+def test_a_store_that_is_a_link_is_refused(
+    server: FakeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = make_folder(tmp_path / "src", {"a.txt": PAIRS[0][0]})
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / STORE_NAME).symlink_to(tmp_path / "elsewhere.sqlite")
+    code, err = run_cli(src, out, server, capsys)
+    assert code == 2 and "is a link" in err and not (tmp_path / "elsewhere.sqlite").exists()
+
+
+def test_a_folder_where_an_output_goes_skips_that_article_only(
+    server: FakeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = make_folder(tmp_path / "src", {"a.txt": PAIRS[0][0], "b.txt": PAIRS[1][0]})
+    out = tmp_path / "out"
+    (out / "a.txt").mkdir(parents=True)
+    code, err = run_cli(src, out, server, capsys)
+    assert code == 1, err
+    assert reasons(out) == {"a.txt": ("skipped", "unwritable"), "b.txt": ("repaired", None)}
+    assert "Is a directory" in manifest(out)[0]["error"]
+    sent = requests(server)
+    (out / "a.txt").rmdir()
+    code, _ = run_cli(src, out, server, capsys)
+    assert code == 0 and requests(server) == sent  # its answer was kept: nothing asked again
+    assert (out / "a.txt").read_text(encoding="utf-8") == PAIRS[0][1]
+
+
+def test_a_manifest_that_cannot_be_written_stops_before_any_work(
+    server: FakeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = make_folder(tmp_path / "src", {"a.txt": PAIRS[0][0]})
+    out = tmp_path / "out"
+    (out / "manifest.jsonl").mkdir(parents=True)  # what a read-only folder does, as root
+    code, err = run_cli(src, out, server, capsys)
+    assert code == 2 and requests(server) == 0
+    assert err.count("\n") == 1 and err.startswith("repair: error: cannot write")
+    assert "manifest.jsonl" in err
+    (out / "manifest.jsonl").rmdir()
+    assert run_cli(src, out, server, capsys)[0] == 0
+
+
+def _failing_fsync(error: int, after: int) -> Callable[[int], None]:
+    """os.fsync that fails with `error` from the `after`+1-th call on: where a full disk
+    or a read-only remount shows itself in write_atomically."""
+    real = os.fsync
+    calls = 0
+
+    def fsync(fd: int) -> None:
+        nonlocal calls
+        calls += 1
+        if calls > after:
+            raise OSError(error, os.strerror(error))
+        real(fd)
+
+    return fsync
+
+
+@pytest.mark.parametrize(
+    ("error", "words"),
+    [(errno.ENOSPC, "No space left on device"), (errno.EROFS, "Read-only file system")],
+)
+def test_a_full_or_read_only_disk_is_one_line_and_the_state_resumes(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    error: int,
+    words: str,
+) -> None:
+    src = make_folder(tmp_path / "src", {f"{i}.txt": s for i, (s, _) in enumerate(PAIRS)})
+    with FakeServer(ttft=0.02) as server:
+        batch.run(src, tmp_path / "clean", config_for(server, glossary_pass=False))
+        clean = requests(server)
+        out = tmp_path / "out"
+        with monkeypatch.context() as patched:
+            patched.setattr(os, "fsync", _failing_fsync(error, after=3))
+            code, err = run_cli(src, out, server, capsys, "--concurrency", "2")
+        assert code == 2
+        assert err.count("\n") == 1 and words in err and "run the same command" in err
+        assert "Traceback" not in err
+        written = len(tree(out))
+        assert 0 < written < len(PAIRS)  # whatever is there is whole, nothing half-written
+        assert not list(out.rglob("*.tmp"))
+        code, err = run_cli(src, out, server, capsys, "--concurrency", "2")
+        assert code == 0, err
+        assert tree(out) == tree(tmp_path / "clean")
+        assert len(manifest(out)) == len(PAIRS)
+        # The finished articles came from the store, the cut-off ones at most once again.
+        assert requests(server) - clean <= clean + 2
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through chmod; see the tests above")
+def test_a_read_only_output_folder_is_one_line(
+    server: FakeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = make_folder(tmp_path / "src", {"a.txt": PAIRS[0][0]})
+    out = tmp_path / "out"
+    run_cli(src, out, server, capsys)
+    (out / "a.txt").unlink()
+    out.chmod(0o555)
+    try:
+        code, err = run_cli(src, out, server, capsys)
+    finally:
+        out.chmod(0o755)
+    assert code == 2 and err.count("\n") == 1 and "cannot write" in err
