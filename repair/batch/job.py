@@ -32,6 +32,7 @@ import json
 import logging
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -210,7 +211,11 @@ class _Job:
         self.on_progress = on_progress
         self.jsonl = is_jsonl(src)
         self.folder = OutputFolder(out)
-        self.cache = ResponseCache(store, prompts.template_version(config.style))
+        self.cache = ResponseCache(
+            store,
+            prompts.template_version(config.style),
+            max_answer_chars=options.max_stored_answer_chars,
+        )
         self.model = _Limited(model, config.concurrency)
         self.settings = settings_fingerprint(config, self.cache.template_version)
         self.in_flight = options.in_flight or 2 * config.concurrency
@@ -218,6 +223,7 @@ class _Job:
         self.run_id = 0
         self.total = 0
         self.met = self.done = self.reused = 0
+        self.active = 0  # articles being repaired now (for progress: 0 at the end)
         self.statuses: Counter[str] = Counter()
         self.reasons: Counter[str] = Counter()
         self.usage = Usage()
@@ -226,7 +232,7 @@ class _Job:
         self.live: Any = None
 
     async def run(self) -> BatchSummary:
-        self.run_id = self.store.begin_run()
+        self.run_id = self.cache.run = self.store.begin_run()
         self.folder.remove_stray_temp_files()
         self.total = count_articles(self.src, exclude=self.out)
         # This run's entries as they finish, for `tail -f`; rewritten in archive order at
@@ -267,18 +273,31 @@ class _Job:
         try:
             with contextlib.closing(reading) as articles:
                 async with asyncio.TaskGroup() as group:
-                    while not self.control.stopping:
+                    while True:
                         await slots.acquire()  # before reading: at most `in_flight` held
-                        article = next(articles, None)
-                        work = None if article is None else self._admit(article)
+                        work = await self._next(articles)
                         if work is None:
                             slots.release()
-                            if article is None:
-                                break
-                            continue
+                            break
+                        self.active += 1
                         self.control._track(group.create_task(self._repair(work, slots)))
         finally:
             ticker.cancel()
+
+    async def _next(self, articles: Iterator[Article]) -> _Work | None:
+        """The next article to repair, or None when none is left or the job stops.
+
+        Stopping is checked after a slot was won: the first Ctrl-C, pressed while every
+        slot is busy, used to start one more article when the next slot came free.
+        """
+        while not self.control.stopping:
+            article = next(articles, None)
+            if article is None:
+                return None
+            work = self._admit(article)
+            if work is not None:
+                return work
+        return None
 
     async def _tick(self) -> None:
         while True:
@@ -294,7 +313,7 @@ class _Job:
                     done=self.done,
                     reused=self.reused,
                     statuses=self.statuses,
-                    in_flight=self.control.in_flight,
+                    in_flight=self.active,
                     tokens=self.usage.total_tokens,
                     cost_usd=self.cost,
                     elapsed_s=time.perf_counter() - self.started,
@@ -338,6 +357,7 @@ class _Job:
 
     async def _repair(self, work: _Work, slots: asyncio.Semaphore) -> None:
         article = work.article
+        working = True
         try:
             started = time.perf_counter()
             attempts = self.store.start(article.origin)
@@ -365,8 +385,11 @@ class _Job:
                 entry = self._problem_entry(article, problem, "failed")
             entry.attempts = attempts
             entry.duration_s = round(time.perf_counter() - started, 3)
+            self.active, working = self.active - 1, False
             self._finish(article, entry, result, work.fingerprint)
         finally:
+            if working:
+                self.active -= 1
             slots.release()
 
     def _finish(
@@ -499,6 +522,8 @@ class _Job:
             cost_usd=self.cost,
             requests=stats.sent,
             cache_hits=stats.hits,
+            shared=stats.shared,
+            unstored=stats.unstored,
             billed=billed,
             billed_cost_usd=cost_of(billing, self.options.prices),
             unpriced=sorted(unpriced | self.unpriced),

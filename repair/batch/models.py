@@ -51,6 +51,12 @@ class BatchOptions(BaseModel):
     format: Literal["auto", "text", "markdown", "html"] = Field(
         default="auto", description="every article in this format (auto: its suffix or JSONL field)"
     )
+    max_stored_answer_chars: int = Field(
+        default=200_000,
+        ge=0,
+        description="a longer answer is used but not kept in the store (a rerun asks again); "
+        "an honest answer is about as long as the passage asked about",
+    )
 
     @field_validator("encoding")
     @classmethod
@@ -127,8 +133,14 @@ class BatchSummary(BaseModel):
     unfinished: int = Field(default=0, description="met but not finished (the run was stopped)")
     usage: Usage = Field(default_factory=Usage, description="tokens of the articles met")
     cost_usd: float | None = None
-    requests: int = Field(default=0, description="requests this run sent to the endpoint")
-    cache_hits: int = 0
+    requests: int = Field(
+        default=0, description="requests this run sent to the endpoint and it answered"
+    )
+    cache_hits: int = Field(default=0, description="requests answered by an earlier run's answer")
+    shared: int = Field(
+        default=0, description="requests answered by an identical one this run sent (duplicates)"
+    )
+    unstored: int = Field(default=0, description="answers used but not kept (over the size cap)")
     billed: Usage = Field(default_factory=Usage, description="tokens this run sent")
     billed_cost_usd: float | None = None
     unpriced: list[str] = Field(default_factory=list, description="models with no price")

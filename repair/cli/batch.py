@@ -217,14 +217,20 @@ def summary_table(s: BatchSummary) -> str:
         f"{t.completion_tokens:,} completion"
         f" · cost {_cost(s.cost_usd, s.unpriced)}"
     )
+    asked = [f"{s.requests:,} request(s) answered"]
+    asked.append(f"{s.cache_hits:,} answered from the store")
+    if s.shared:
+        asked.append(f"{s.shared:,} shared by identical requests")
     lines.append(
-        f"  this run   {s.requests:,} request(s) sent, {s.cache_hits:,} answered from the store"
+        f"  this run   {', '.join(asked)}"
         f" · {s.billed.total_tokens:,} tokens billed, {_cost(s.billed_cost_usd, s.unpriced)}"
     )
     if s.rate_limit_pauses:
         lines.append(
             f"  paced      {s.rate_limit_pauses} rate-limit pause(s), {s.paused_s:.1f}s in all"
         )
+    if s.unstored:
+        lines.append(f"  unstored   {s.unstored:,} answer(s) too large to keep in the store")
     lines.append(f"  manifest   {s.manifest}")
     if s.output:
         lines.append(f"  output     {s.output}")
