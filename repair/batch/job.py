@@ -20,6 +20,10 @@ job's store (store.py).
   its reason, a model failure makes it `failed`; the job goes on. A configuration error
   (401/403/404, no endpoint) or an output folder that cannot be written (disk full,
   read-only) stops the job, before more work is wasted; the store keeps what was done.
+- An endpoint that keeps failing (refused, 5xx, timeouts) pauses the job and then stops it
+  (breaker.py, exit status 3). An article the endpoint failed is `failed` only when the
+  endpoint answered other requests after it (its bad luck, not an outage); during an
+  outage it is redone once the endpoint answers again, or left pending for the next run.
 - Memory does not grow with the archive: it is streamed, at most `in_flight` articles are
   held, and the manifest is written from the store, never held.
 """
@@ -40,6 +44,7 @@ from typing import Any
 from repair import prompts
 from repair.aio import run_sync
 from repair.batch.archive import Article, ArticleProblem, count_articles, is_jsonl, read_archive
+from repair.batch.breaker import Breaker, GuardedChat, State, endpoint_failed
 from repair.batch.models import (
     STATUSES,
     ArticleStatus,
@@ -57,6 +62,7 @@ from repair.batch.models import (
 from repair.batch.models import fingerprint as article_fingerprint
 from repair.batch.outdir import OutputFolder
 from repair.batch.store import CachedChat, ResponseCache, Store
+from repair.batch.triage import Triage
 from repair.config import RepairConfig
 from repair.errors import InputError, ModelCallError, OutputError, RepairError
 from repair.llm import ChatModel, ChatReply, ChatRequest, open_model
@@ -70,6 +76,9 @@ log = logging.getLogger(__name__)
 MANIFEST_NAME = "manifest.jsonl"
 # Statuses that mean the settings are wrong, not the article: stop the job.
 FATAL_STATUS = frozenset({401, 403, 404})
+# How often one article may be redone because the endpoint was down (it recovered in
+# between each time): past this, a flapping endpoint fails it for good.
+MAX_HAND_BACKS = 3
 
 
 # --- controlling a running job --------------------------------------------------------
@@ -190,6 +199,8 @@ class _Work:
     text: str
     fingerprint: str
     read_cache: bool
+    handed_back: int = 0  # times the endpoint failed it during an outage (triage.py)
+    failure: ManifestEntry | None = None  # its entry, once the endpoint failed it
 
 
 class _Job:
@@ -216,7 +227,17 @@ class _Job:
             prompts.template_version(config.style),
             max_answer_chars=options.max_stored_answer_chars,
         )
-        self.model = _Limited(model, config.concurrency)
+        self.breaker = Breaker(
+            failures=options.breaker_failures,
+            pause_s=options.breaker_pause_s,
+            pauses=options.breaker_pauses,
+        )
+        self.breaker.on_change = self._endpoint_changed
+        self.triage: Triage[_Work] = Triage(self.breaker, max_hand_backs=MAX_HAND_BACKS)
+        # The breaker inside the concurrency limit: a request queued for a slot while the
+        # endpoint went down asks the breaker when its turn comes, not before (else every
+        # queued request would go out, and fail, after the breaker opened).
+        self.model = _Limited(GuardedChat(model, self.breaker), config.concurrency)
         self.settings = settings_fingerprint(config, self.cache.template_version)
         self.in_flight = options.in_flight or 2 * config.concurrency
         self.started = time.perf_counter()
@@ -224,6 +245,9 @@ class _Job:
         self.total = 0
         self.met = self.done = self.reused = 0
         self.active = 0  # articles being repaired now (for progress: 0 at the end)
+        self.exhausted = False  # the archive has no more articles
+        self.wake = asyncio.Event()  # a worker ended, or the breaker spoke
+        self.stop_reason: str | None = None
         self.statuses: Counter[str] = Counter()
         self.reasons: Counter[str] = Counter()
         self.usage = Usage()
@@ -242,7 +266,8 @@ class _Job:
         try:
             try:
                 await self._pump()
-                outcome = "stopped" if self.control.stopping else "complete"
+                self._last_word()
+                outcome = "stopped" if self.control.stopping or self.stop_reason else "complete"
             except* ModelCallError as fatal:
                 raise fatal.exceptions[0] from None
             except* OutputError as unwritable:
@@ -257,6 +282,7 @@ class _Job:
         return self._summary(interrupted=outcome != "complete")
 
     def _wrap_up(self, outcome: str) -> None:
+        self.breaker.close()
         self.live.close()
         self._write_outputs(complete=outcome == "complete")
         self.store.end_run(self.run_id, outcome)
@@ -291,13 +317,46 @@ class _Job:
         slot is busy, used to start one more article when the next slot came free.
         """
         while not self.control.stopping:
-            article = next(articles, None)
-            if article is None:
+            self._settle()
+            if self.triage.retry:
+                return self.triage.retry.popleft()
+            if not self.exhausted:
+                article = next(articles, None)
+                if article is None:
+                    self.exhausted = True
+                    continue
+                work = self._admit(article)
+                if work is not None:
+                    return work
+                continue
+            if not self.active:
                 return None
-            work = self._admit(article)
-            if work is not None:
-                return work
+            # Only articles in flight are left, and they may hand one back: wait for them.
+            self.wake.clear()
+            await self.wake.wait()
         return None
+
+    # --- the endpoint failed an article (triage.py) ----------------------------------
+
+    def _endpoint_changed(self, state: State) -> None:
+        """The breaker's word, from inside some article's request: only lists change."""
+        self.triage.changed(state)
+        if state is State.TRIPPED:
+            self.stop_reason = self.breaker.message()
+            self.control.abandon()  # requests in flight would only fail after their retries
+        self.wake.set()
+
+    def _settle(self) -> None:
+        """Record the articles the endpoint failed whose verdict is in: `failed`."""
+        while self.triage.failed:
+            work = self.triage.failed.popleft()
+            assert work.failure is not None
+            self._finish(work.article, work.failure, None, work.fingerprint)
+
+    def _last_word(self) -> None:
+        if self.stop_reason is None and self.triage.end():
+            self.stop_reason = self.breaker.message()  # not one answer: the endpoint is down
+        self._settle()
 
     async def _tick(self) -> None:
         while True:
@@ -363,17 +422,19 @@ class _Job:
             attempts = self.store.start(article.origin)
             chat = CachedChat(self.cache, self.model, read=work.read_cache)
             result: RepairResult | None = None
+            endpoint = False  # failed for the endpoint's sake, not the article's
             try:
                 result = await arepair_article(
                     work.text, self.config, client=chat, fmt=article_format(article, self.options)
                 )
                 entry = self._result_entry(article, result, chat.hits)
+                endpoint = entry.reason == ReasonCode.MODEL_UNREACHABLE.value
             except ModelCallError as exc:
                 if exc.context.get("status") in FATAL_STATUS:
                     raise
-                entry = self._problem_entry(
-                    article, ArticleProblem("model-call", exc.message), "failed"
-                )
+                endpoint = endpoint_failed(exc)
+                code = ReasonCode.MODEL_UNREACHABLE.value if endpoint else "model-call"
+                entry = self._problem_entry(article, ArticleProblem(code, exc.message), "failed")
             except InputError as exc:
                 reason = str(exc.context.get("reason", "input"))
                 entry = self._problem_entry(article, ArticleProblem(reason, exc.message))
@@ -386,11 +447,17 @@ class _Job:
             entry.attempts = attempts
             entry.duration_s = round(time.perf_counter() - started, 3)
             self.active, working = self.active - 1, False
-            self._finish(article, entry, result, work.fingerprint)
+            if endpoint:
+                work.failure = entry
+                self.triage.endpoint_failed(work)
+            else:
+                self._finish(article, entry, result, work.fingerprint)
+            self._settle()
         finally:
             if working:
                 self.active -= 1
             slots.release()
+            self.wake.set()
 
     def _finish(
         self,
@@ -521,6 +588,7 @@ class _Job:
             usage=self.usage,
             cost_usd=self.cost,
             requests=stats.sent,
+            failed_requests=self.breaker.failed,
             cache_hits=stats.hits,
             shared=stats.shared,
             unstored=stats.unstored,
@@ -531,6 +599,9 @@ class _Job:
             paused_s=round(self.gate.paused_s, 3),
             duration_s=round(time.perf_counter() - self.started, 3),
             interrupted=interrupted,
+            endpoint_down=self.stop_reason is not None,
+            endpoint_pauses=self.breaker.pauses_taken,
+            stop_reason=self.stop_reason,
         )
 
 
