@@ -37,6 +37,11 @@ class InputError(RepairError):
     """The article cannot be read: empty, binary, wrong encoding, too large."""
 
 
+class OutputError(RepairError):
+    """Results cannot be written at all (disk full, a read-only folder): the user must make
+    room or choose another place. Context: ``path``, and ``errno`` when the OS gave one."""
+
+
 class ModelCallError(RepairError):
     """The endpoint could not be reached or refused the request (transport, HTTP status).
 

@@ -51,16 +51,26 @@ def test_retries_stop_at_the_policy_limit_and_the_chunk_is_kept(server: FakeServ
     assert all(p.reason_code is ReasonCode.MODEL_UNREACHABLE for p in result.paragraphs)
 
 
-def test_a_dropped_connection_keeps_the_paragraphs_as_model_unreachable(
-    server: FakeServer,
-) -> None:
-    server.script("drop")
+def test_a_failed_call_keeps_the_paragraphs_as_model_unreachable(server: FakeServer) -> None:
+    server.script("500")
     result = _repair(server, max_attempts=1)
     assert result.text == SOURCE
     assert [p.reason_code for p in result.paragraphs] == [ReasonCode.MODEL_UNREACHABLE] * 3
     # The code is for programs; the words stay for people, and in the JSON both read plainly.
     assert all(p.reason and p.reason.startswith("model call failed") for p in result.paragraphs)
     assert '"reason_code":"model-unreachable"' in result.model_dump_json()
+
+
+def test_a_dropped_connection_flags_the_paragraphs_but_does_not_stop_the_article(
+    server: FakeServer,
+) -> None:
+    # The server was reached and then hung up: a flaky endpoint, not a wrong one. Unlike a
+    # refused connection (see the test below), the article goes on, those paragraphs kept.
+    server.script("drop")
+    result = _repair(server, max_attempts=1)
+    assert result.text == SOURCE
+    assert [p.reason_code for p in result.paragraphs] == [ReasonCode.MODEL_UNREACHABLE] * 3
+    assert all("dropped the connection" in (p.reason or "") for p in result.paragraphs)
 
 
 def test_retry_after_is_honoured(server: FakeServer) -> None:

@@ -4,7 +4,10 @@ Nothing is loaded ahead: the folder is walked one directory at a time (sorted, s
 meets the articles in the same order), the JSONL file is read line by line, and a file or
 line over the size limit is skipped without being read whole. Every article comes out,
 good or bad: a bad one carries an `ArticleProblem` (a short reason and a sentence) instead
-of text, so the batch records it and goes on.
+of text, so the batch records it and goes on. That holds for entries that are hostile
+rather than merely bad: a file name that is not UTF-8, a link loop, a pipe or a folder
+that cannot be listed, and JSONL text with lone surrogates (`"\\ud800"`), which no UTF-8
+file or SQLite row can hold: one such entry used to stop the whole batch, on every rerun.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import unicodedata
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
@@ -65,8 +69,11 @@ def read_archive(
     if is_jsonl(src):
         yield from _read_jsonl(src, max_chars, encoding)
     else:
-        for seq, path in enumerate(walk(src, exclude)):
-            yield _read_file(seq, src, path, max_chars, encoding)
+        for seq, (path, error) in enumerate(walk(src, exclude)):
+            if error is not None:
+                yield _unlistable(seq, src, path, error)
+            else:
+                yield _read_file(seq, src, path, max_chars, encoding)
 
 
 def count_articles(src: Path, exclude: Path | None = None) -> int:
@@ -77,31 +84,66 @@ def count_articles(src: Path, exclude: Path | None = None) -> int:
     return sum(1 for _ in walk(src, exclude))
 
 
-def walk(src: Path, exclude: Path | None = None) -> Iterator[Path]:
-    """The .txt and .md files under `src`, sorted per folder, hidden ones left out."""
+def walk(src: Path, exclude: Path | None = None) -> Iterator[tuple[Path, OSError | None]]:
+    """The .txt, .md and .html files under `src`, sorted per folder, hidden ones left out,
+    with None; and each folder that could not be listed, with its error, in walk order.
+
+    os.walk passes over such a folder in silence by default; its articles would be lost
+    without a word, so it becomes an entry of its own (skipped, with the reason).
+    """
     skip = exclude.resolve() if exclude is not None else None
-    for folder, dirs, files in os.walk(src):
+    failed: list[OSError] = []
+    for folder, dirs, files in os.walk(src, onerror=failed.append):
+        while failed:
+            error = failed.pop(0)
+            yield Path(error.filename or folder), error
         here = Path(folder)
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and (here / d).resolve() != skip)
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and _real(here / d) != skip)
         for name in sorted(files):
             if not name.startswith(".") and name.lower().endswith(SUFFIXES):
-                yield here / name
+                yield here / name, None
+    for error in failed:  # the last folder walked, or SRC itself
+        yield Path(error.filename or src), error
+
+
+def _real(path: Path) -> Path | None:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a link loop: Python 3.11 says RuntimeError
+        return None
 
 
 # --- files ----------------------------------------------------------------------------
 
 
 def _read_file(seq: int, src: Path, path: Path, max_chars: int, encoding: str | None) -> Article:
-    origin = path.relative_to(src).as_posix()
+    origin, named = _origin(src, path)
     fmt = FORMAT_SUFFIXES.get(path.suffix.lower(), Format.TEXT)
     article = Article(seq=seq, origin=origin, id=origin, format=fmt)
+    if not named:
+        # The name would reach the store, the manifest and the output path: none of them
+        # can hold it. The origin shows the odd bytes as \xNN escapes instead.
+        article.problem = ArticleProblem(
+            "bad-name", "the file name is not valid UTF-8; rename the file to include it"
+        )
+        return article
     try:
-        if path.is_symlink() and not path.resolve().is_relative_to(src.resolve()):
-            article.problem = ArticleProblem("unsafe-path", "a link to a file outside SRC")
+        if path.is_symlink():
+            real = _real(path)
+            if real is None:
+                article.problem = ArticleProblem("unreadable", "a link that leads round in a loop")
+                return article
+            if not real.is_relative_to(src.resolve()):
+                article.problem = ArticleProblem("unsafe-path", "a link to a file outside SRC")
+                return article
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            # A named pipe would block the batch for ever on read; a device never ends.
+            article.problem = ArticleProblem("not-a-file", "not a regular file (a pipe or device)")
             return article
         # UTF-8 takes at most 4 bytes a character: a larger file is over the limit unread.
-        if path.stat().st_size > max_chars * 4:
-            article.problem = _oversize(path.stat().st_size, max_chars, "bytes")
+        if info.st_size > max_chars * 4:
+            article.problem = _oversize(info.st_size, max_chars, "bytes")
             return article
         data = path.read_bytes()
     except OSError as exc:
@@ -110,6 +152,34 @@ def _read_file(seq: int, src: Path, path: Path, max_chars: int, encoding: str | 
         )
         return article
     return _checked(article, data, max_chars, encoding)
+
+
+def _unlistable(seq: int, src: Path, path: Path, error: OSError) -> Article:
+    origin, _ = _origin(src, path)
+    origin = origin.rstrip("/") + "/"  # a folder: never the name of an output file
+    return Article(
+        seq=seq,
+        origin=origin,
+        id=origin,
+        problem=ArticleProblem(
+            "unreadable",
+            f"cannot list the folder: {error.strerror or error}; its articles were not read",
+        ),
+    )
+
+
+def _origin(src: Path, path: Path) -> tuple[str, bool]:
+    """The path relative to SRC as text that UTF-8 can hold, and whether it is the name.
+
+    os.walk hands a name that is not UTF-8 over with its odd bytes as lone surrogates
+    (Python's surrogateescape); they are shown as \\xNN escapes instead.
+    """
+    relative = path.relative_to(src).as_posix() if path != src else "."
+    try:
+        relative.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(relative).decode("utf-8", "backslashreplace"), False
+    return relative, True
 
 
 def _checked(article: Article, data: bytes | str, max_chars: int, encoding: str | None) -> Article:
@@ -122,7 +192,9 @@ def _checked(article: Article, data: bytes | str, max_chars: int, encoding: str 
         article.problem = ArticleProblem(exc.reason, exc.message)
         return article
     article.encoding, article.notes = used, notes
-    if not text.strip():
+    if _LONE_SURROGATE.search(text):  # a forced UTF-7 can decode to them
+        article.problem = _surrogates()
+    elif not text.strip():
         article.problem = ArticleProblem("empty", "the article is empty (nothing but whitespace)")
     elif len(text) > max_chars:
         article.problem = _oversize(len(text), max_chars, "characters")
@@ -184,6 +256,10 @@ def _jsonl_article(
     if not isinstance(value, dict):
         article.problem = ArticleProblem("bad-json", "the line is JSON but not an object")
         return article
+    if _has_surrogates(value):
+        # Checked on the whole object: every field goes to the output line and the store.
+        article.problem = _surrogates()
+        return article
     article.fields = value
     ident = value.get("id")
     if isinstance(ident, bool) or not isinstance(ident, str | int):
@@ -207,6 +283,27 @@ def _jsonl_article(
         return article
     article.body_field, article.format = bodies[0], BODY_FIELDS[bodies[0]]
     return _checked(article, value[bodies[0]], max_chars, encoding)
+
+
+# Python joins a valid pair ("\\ud83d\\ude00") into one character: any left are lone.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _has_surrogates(value: Any) -> bool:
+    if isinstance(value, str):
+        return _LONE_SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_has_surrogates(k) or _has_surrogates(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_surrogates(item) for item in value)
+    return False
+
+
+def _surrogates() -> ArticleProblem:
+    return ArticleProblem(
+        "lone-surrogate",
+        "the text holds a lone surrogate (such as \\ud800), which no UTF-8 file can hold",
+    )
 
 
 # --- ids ------------------------------------------------------------------------------

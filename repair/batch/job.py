@@ -15,9 +15,15 @@ job's store (store.py).
 - Resumable: finished articles are skipped on a rerun, answered requests come from the
   store; outputs are written by rename and state is committed after, so a `kill -9` leaves
   no partial file and at worst redoes the articles that were in flight.
-- A bad article (empty, binary, undecodable, oversize, duplicate or unsafe id) is
-  `skipped` with its reason, a model failure makes it `failed`; the job goes on. Only a
-  configuration error (401/403/404, no endpoint) stops the job, before more work is wasted.
+- A bad article (empty, binary, undecodable, oversize, duplicate or unsafe id, a name or
+  text no UTF-8 file can hold, an output path that leads outside DIR) is `skipped` with
+  its reason, a model failure makes it `failed`; the job goes on. A configuration error
+  (401/403/404, no endpoint) or an output folder that cannot be written (disk full,
+  read-only) stops the job, before more work is wasted; the store keeps what was done.
+- An endpoint that keeps failing (refused, 5xx, timeouts) pauses the job and then stops it
+  (breaker.py, exit status 3). An article the endpoint failed is `failed` only when the
+  endpoint answered other requests after it (its bad luck, not an outage); during an
+  outage it is redone once the endpoint answers again, or left pending for the next run.
 - Memory does not grow with the archive: it is streamed, at most `in_flight` articles are
   held, and the manifest is written from the store, never held.
 """
@@ -28,9 +34,9 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +44,7 @@ from typing import Any
 from repair import prompts
 from repair.aio import run_sync
 from repair.batch.archive import Article, ArticleProblem, count_articles, is_jsonl, read_archive
+from repair.batch.breaker import Breaker, GuardedChat, State, endpoint_failed
 from repair.batch.models import (
     STATUSES,
     ArticleStatus,
@@ -53,10 +60,11 @@ from repair.batch.models import (
     settings_fingerprint,
 )
 from repair.batch.models import fingerprint as article_fingerprint
+from repair.batch.outdir import OutputFolder
 from repair.batch.store import CachedChat, ResponseCache, Store
+from repair.batch.triage import Triage
 from repair.config import RepairConfig
-from repair.errors import InputError, ModelCallError, RepairError
-from repair.files import TEMP_SUFFIX, write_atomically
+from repair.errors import InputError, ModelCallError, OutputError, RepairError
 from repair.llm import ChatModel, ChatReply, ChatRequest, open_model
 from repair.llm.pacing import RateGate
 from repair.pipeline import arepair_article
@@ -68,6 +76,9 @@ log = logging.getLogger(__name__)
 MANIFEST_NAME = "manifest.jsonl"
 # Statuses that mean the settings are wrong, not the article: stop the job.
 FATAL_STATUS = frozenset({401, 403, 404})
+# How often one article may be redone because the endpoint was down (it recovered in
+# between each time): past this, a flapping endpoint fails it for good.
+MAX_HAND_BACKS = 3
 
 
 # --- controlling a running job --------------------------------------------------------
@@ -188,6 +199,8 @@ class _Work:
     text: str
     fingerprint: str
     read_cache: bool
+    handed_back: int = 0  # times the endpoint failed it during an outage (triage.py)
+    failure: ManifestEntry | None = None  # its entry, once the endpoint failed it
 
 
 class _Job:
@@ -208,14 +221,33 @@ class _Job:
         self.control = control or BatchControl()
         self.on_progress = on_progress
         self.jsonl = is_jsonl(src)
-        self.cache = ResponseCache(store, prompts.template_version(config.style))
-        self.model = _Limited(model, config.concurrency)
+        self.folder = OutputFolder(out)
+        self.cache = ResponseCache(
+            store,
+            prompts.template_version(config.style),
+            max_answer_chars=options.max_stored_answer_chars,
+        )
+        self.breaker = Breaker(
+            failures=options.breaker_failures,
+            pause_s=options.breaker_pause_s,
+            pauses=options.breaker_pauses,
+        )
+        self.breaker.on_change = self._endpoint_changed
+        self.triage: Triage[_Work] = Triage(self.breaker, max_hand_backs=MAX_HAND_BACKS)
+        # The breaker inside the concurrency limit: a request queued for a slot while the
+        # endpoint went down asks the breaker when its turn comes, not before (else every
+        # queued request would go out, and fail, after the breaker opened).
+        self.model = _Limited(GuardedChat(model, self.breaker), config.concurrency)
         self.settings = settings_fingerprint(config, self.cache.template_version)
         self.in_flight = options.in_flight or 2 * config.concurrency
         self.started = time.perf_counter()
         self.run_id = 0
         self.total = 0
         self.met = self.done = self.reused = 0
+        self.active = 0  # articles being repaired now (for progress: 0 at the end)
+        self.exhausted = False  # the archive has no more articles
+        self.wake = asyncio.Event()  # a worker ended, or the breaker spoke
+        self.stop_reason: str | None = None
         self.statuses: Counter[str] = Counter()
         self.reasons: Counter[str] = Counter()
         self.usage = Usage()
@@ -224,23 +256,36 @@ class _Job:
         self.live: Any = None
 
     async def run(self) -> BatchSummary:
-        self.run_id = self.store.begin_run()
-        _remove_stray_temp_files(self.out)
+        self.run_id = self.cache.run = self.store.begin_run()
+        self.folder.remove_stray_temp_files()
         self.total = count_articles(self.src, exclude=self.out)
         # This run's entries as they finish, for `tail -f`; rewritten in archive order at
         # the end from the store (and by the next run, if this one is killed).
-        self.live = (self.out / MANIFEST_NAME).open("w", encoding="utf-8")
+        self.live = self.folder.open_live(MANIFEST_NAME)
         outcome = "abandoned"
         try:
-            await self._pump()
-            outcome = "stopped" if self.control.stopping else "complete"
-        except* ModelCallError as fatal:
-            raise fatal.exceptions[0] from None
-        finally:
-            self.live.close()
-            self._write_outputs(complete=outcome == "complete")
-            self.store.end_run(self.run_id, outcome)
+            try:
+                await self._pump()
+                self._last_word()
+                outcome = "stopped" if self.control.stopping or self.stop_reason else "complete"
+            except* ModelCallError as fatal:
+                raise fatal.exceptions[0] from None
+            except* OutputError as unwritable:
+                raise unwritable.exceptions[0] from None
+        except BaseException:
+            # Already failing (the disk is full?): what can be written is, quietly; the
+            # store holds every finished article whatever happens here.
+            with contextlib.suppress(OutputError, OSError):
+                self._wrap_up(outcome)
+            raise
+        self._wrap_up(outcome)
         return self._summary(interrupted=outcome != "complete")
+
+    def _wrap_up(self, outcome: str) -> None:
+        self.breaker.close()
+        self.live.close()
+        self._write_outputs(complete=outcome == "complete")
+        self.store.end_run(self.run_id, outcome)
 
     async def _pump(self) -> None:
         slots = asyncio.Semaphore(self.in_flight)
@@ -254,18 +299,64 @@ class _Job:
         try:
             with contextlib.closing(reading) as articles:
                 async with asyncio.TaskGroup() as group:
-                    while not self.control.stopping:
+                    while True:
                         await slots.acquire()  # before reading: at most `in_flight` held
-                        article = next(articles, None)
-                        work = None if article is None else self._admit(article)
+                        work = await self._next(articles)
                         if work is None:
                             slots.release()
-                            if article is None:
-                                break
-                            continue
+                            break
+                        self.active += 1
                         self.control._track(group.create_task(self._repair(work, slots)))
         finally:
             ticker.cancel()
+
+    async def _next(self, articles: Iterator[Article]) -> _Work | None:
+        """The next article to repair, or None when none is left or the job stops.
+
+        Stopping is checked after a slot was won: the first Ctrl-C, pressed while every
+        slot is busy, used to start one more article when the next slot came free.
+        """
+        while not self.control.stopping:
+            self._settle()
+            if self.triage.retry:
+                return self.triage.retry.popleft()
+            if not self.exhausted:
+                article = next(articles, None)
+                if article is None:
+                    self.exhausted = True
+                    continue
+                work = self._admit(article)
+                if work is not None:
+                    return work
+                continue
+            if not self.active:
+                return None
+            # Only articles in flight are left, and they may hand one back: wait for them.
+            self.wake.clear()
+            await self.wake.wait()
+        return None
+
+    # --- the endpoint failed an article (triage.py) ----------------------------------
+
+    def _endpoint_changed(self, state: State) -> None:
+        """The breaker's word, from inside some article's request: only lists change."""
+        self.triage.changed(state)
+        if state is State.TRIPPED:
+            self.stop_reason = self.breaker.message()
+            self.control.abandon()  # requests in flight would only fail after their retries
+        self.wake.set()
+
+    def _settle(self) -> None:
+        """Record the articles the endpoint failed whose verdict is in: `failed`."""
+        while self.triage.failed:
+            work = self.triage.failed.popleft()
+            assert work.failure is not None
+            self._finish(work.article, work.failure, None, work.fingerprint)
+
+    def _last_word(self) -> None:
+        if self.stop_reason is None and self.triage.end():
+            self.stop_reason = self.breaker.message()  # not one answer: the endpoint is down
+        self._settle()
 
     async def _tick(self) -> None:
         while True:
@@ -281,7 +372,7 @@ class _Job:
                     done=self.done,
                     reused=self.reused,
                     statuses=self.statuses,
-                    in_flight=self.control.in_flight,
+                    in_flight=self.active,
                     tokens=self.usage.total_tokens,
                     cost_usd=self.cost,
                     elapsed_s=time.perf_counter() - self.started,
@@ -301,6 +392,8 @@ class _Job:
                 problem = ArticleProblem(
                     "duplicate-id", f"the id {article.id!r} is taken by {first}"
                 )
+        if problem is None and not self.jsonl:
+            problem = self.folder.escape(article.origin)  # refused before paying for it
         if problem is not None or article.text is None:
             problem = problem or ArticleProblem("empty", "no text")
             self._finish(article, self._problem_entry(article, problem), None)
@@ -323,22 +416,25 @@ class _Job:
 
     async def _repair(self, work: _Work, slots: asyncio.Semaphore) -> None:
         article = work.article
+        working = True
         try:
             started = time.perf_counter()
             attempts = self.store.start(article.origin)
             chat = CachedChat(self.cache, self.model, read=work.read_cache)
             result: RepairResult | None = None
+            endpoint = False  # failed for the endpoint's sake, not the article's
             try:
                 result = await arepair_article(
                     work.text, self.config, client=chat, fmt=article_format(article, self.options)
                 )
                 entry = self._result_entry(article, result, chat.hits)
+                endpoint = entry.reason == ReasonCode.MODEL_UNREACHABLE.value
             except ModelCallError as exc:
                 if exc.context.get("status") in FATAL_STATUS:
                     raise
-                entry = self._problem_entry(
-                    article, ArticleProblem("model-call", exc.message), "failed"
-                )
+                endpoint = endpoint_failed(exc)
+                code = ReasonCode.MODEL_UNREACHABLE.value if endpoint else "model-call"
+                entry = self._problem_entry(article, ArticleProblem(code, exc.message), "failed")
             except InputError as exc:
                 reason = str(exc.context.get("reason", "input"))
                 entry = self._problem_entry(article, ArticleProblem(reason, exc.message))
@@ -350,9 +446,18 @@ class _Job:
                 entry = self._problem_entry(article, problem, "failed")
             entry.attempts = attempts
             entry.duration_s = round(time.perf_counter() - started, 3)
-            self._finish(article, entry, result, work.fingerprint)
+            self.active, working = self.active - 1, False
+            if endpoint:
+                work.failure = entry
+                self.triage.endpoint_failed(work)
+            else:
+                self._finish(article, entry, result, work.fingerprint)
+            self._settle()
         finally:
+            if working:
+                self.active -= 1
             slots.release()
+            self.wake.set()
 
     def _finish(
         self,
@@ -368,13 +473,14 @@ class _Job:
         output_line = None
         if self.jsonl:
             output_line = _output_line(article, entry, text)
-        else:
-            target = self.out / article.origin
-            if text is not None:
-                write_atomically(target, text)
+        elif text is not None:
+            problem = self.folder.write(article.origin, text)
+            if problem is None:
                 entry.output = article.origin
-            else:
-                target.unlink(missing_ok=True)  # an earlier run's output no longer holds
+            else:  # repaired, but the output cannot be there: a rerun redoes it
+                entry.status, entry.reason, entry.error = "skipped", *problem
+        else:
+            self.folder.remove(article.origin)  # an earlier run's output no longer holds
         line = entry.model_dump_json()
         self.store.finish(
             article.origin,
@@ -444,17 +550,20 @@ class _Job:
             self._progress()
 
     def _live(self, line: str) -> None:
-        self.live.write(line + "\n")
-        self.live.flush()
+        try:
+            self.live.write(line + "\n")
+            self.live.flush()
+        except OSError as exc:
+            raise self.folder.error(exc, MANIFEST_NAME) from None
 
     # --- the end ----------------------------------------------------------------------
 
     def _write_outputs(self, *, complete: bool) -> None:
-        write_atomically(self.out / MANIFEST_NAME, self.store.entries(self.run_id))
+        self.folder.write_whole(MANIFEST_NAME, self.store.entries(self.run_id))
         # A partial output JSONL would pass for the whole archive: only whole runs write it.
         if self.jsonl and complete:
-            target = output_jsonl(self.src, self.out)
-            write_atomically(target, self.store.outputs(self.run_id))
+            name = output_jsonl(self.src, self.out).name
+            self.folder.write_whole(name, self.store.outputs(self.run_id))
 
     def _summary(self, *, interrupted: bool) -> BatchSummary:
         stats = self.cache.stats
@@ -479,7 +588,10 @@ class _Job:
             usage=self.usage,
             cost_usd=self.cost,
             requests=stats.sent,
+            failed_requests=self.breaker.failed,
             cache_hits=stats.hits,
+            shared=stats.shared,
+            unstored=stats.unstored,
             billed=billed,
             billed_cost_usd=cost_of(billing, self.options.prices),
             unpriced=sorted(unpriced | self.unpriced),
@@ -487,6 +599,9 @@ class _Job:
             paused_s=round(self.gate.paused_s, 3),
             duration_s=round(time.perf_counter() - self.started, 3),
             interrupted=interrupted,
+            endpoint_down=self.stop_reason is not None,
+            endpoint_pauses=self.breaker.pauses_taken,
+            stop_reason=self.stop_reason,
         )
 
 
@@ -520,11 +635,3 @@ def _output_line(article: Article, entry: ManifestEntry, text: str | None) -> st
     fields["repair_status"] = entry.status
     fields["repair_reason"] = entry.reason
     return json.dumps(fields, ensure_ascii=False)
-
-
-def _remove_stray_temp_files(out: Path) -> None:
-    """A `kill -9` during a write leaves a `.NAME.XXXX.tmp` file: remove them."""
-    for folder, _, files in os.walk(out):
-        for name in files:
-            if name.startswith(".") and name.endswith(TEMP_SUFFIX):
-                Path(folder, name).unlink(missing_ok=True)

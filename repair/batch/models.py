@@ -26,6 +26,10 @@ from repair.results import Usage
 ArticleStatus = Literal["repaired", "flagged", "failed", "skipped"]
 STATUSES: tuple[ArticleStatus, ...] = ("repaired", "flagged", "failed", "skipped")
 
+# Exit statuses of `repair batch` (BatchSummary.exit_code); 2 is a configuration error or
+# an output folder that cannot be written, raised before or instead of a summary.
+EXIT_OK, EXIT_SOME_NOT_REPAIRED, EXIT_ENDPOINT_DOWN, EXIT_INTERRUPTED = 0, 1, 3, 130
+
 
 # --- the shapes at the boundary -------------------------------------------------------
 
@@ -50,6 +54,30 @@ class BatchOptions(BaseModel):
     )
     format: Literal["auto", "text", "markdown", "html"] = Field(
         default="auto", description="every article in this format (auto: its suffix or JSONL field)"
+    )
+    max_stored_answer_chars: int = Field(
+        default=200_000,
+        ge=0,
+        description="a longer answer is used but not kept in the store (a rerun asks again); "
+        "an honest answer is about as long as the passage asked about",
+    )
+    # The circuit breaker (breaker.py): with the client's own retries (5 attempts with
+    # backoff per request), the defaults stop against a dead endpoint within about a
+    # minute and wait out an outage of 35 s or so without stopping.
+    breaker_failures: int = Field(
+        default=5,
+        ge=1,
+        description="requests in a row that the endpoint failed (refused, timed out, 5xx, "
+        "after the client's retries) before the job pauses",
+    )
+    breaker_pause_s: float = Field(
+        default=5.0, ge=0, description="the first pause; each next one is twice as long"
+    )
+    breaker_pauses: int = Field(
+        default=3,
+        ge=0,
+        description="pauses, each ended by one probing request, before the job stops "
+        "(exit status 3) with the articles not finished left pending",
     )
 
     @field_validator("encoding")
@@ -127,22 +155,41 @@ class BatchSummary(BaseModel):
     unfinished: int = Field(default=0, description="met but not finished (the run was stopped)")
     usage: Usage = Field(default_factory=Usage, description="tokens of the articles met")
     cost_usd: float | None = None
-    requests: int = Field(default=0, description="requests this run sent to the endpoint")
-    cache_hits: int = 0
+    requests: int = Field(
+        default=0, description="requests this run sent to the endpoint and it answered"
+    )
+    failed_requests: int = Field(
+        default=0,
+        description="requests the endpoint failed (refused, timed out, 5xx) after retries",
+    )
+    cache_hits: int = Field(default=0, description="requests answered by an earlier run's answer")
+    shared: int = Field(
+        default=0, description="requests answered by an identical one this run sent (duplicates)"
+    )
+    unstored: int = Field(default=0, description="answers used but not kept (over the size cap)")
     billed: Usage = Field(default_factory=Usage, description="tokens this run sent")
     billed_cost_usd: float | None = None
     unpriced: list[str] = Field(default_factory=list, description="models with no price")
     rate_limit_pauses: int = 0
     paused_s: float = 0.0
     duration_s: float = 0.0
-    interrupted: bool = False
+    interrupted: bool = Field(default=False, description="stopped before the end (any cause)")
+    endpoint_down: bool = Field(
+        default=False,
+        description="stopped because the endpoint kept failing; the articles it failed are "
+        "left pending (not failed) for the next run",
+    )
+    endpoint_pauses: int = Field(default=0, description="pauses while the endpoint failed")
+    stop_reason: str | None = Field(default=None, description="why the job stopped, in words")
 
     @property
     def exit_code(self) -> int:
+        if self.endpoint_down:
+            return EXIT_ENDPOINT_DOWN
         if self.interrupted:
-            return 130
+            return EXIT_INTERRUPTED
         bad = sum(self.statuses.get(s, 0) for s in ("flagged", "failed", "skipped"))
-        return 1 if bad else 0
+        return EXIT_SOME_NOT_REPAIRED if bad else EXIT_OK
 
 
 @dataclass(slots=True)

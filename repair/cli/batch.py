@@ -2,6 +2,7 @@
 
 Ctrl-C once: no new article starts, the ones in flight finish, the manifest is written and
 the next run resumes; twice: the articles in flight are abandoned (redone next time).
+An endpoint that keeps failing stops the job too, with exit status 3 (breaker.py).
 """
 
 from __future__ import annotations
@@ -54,10 +55,17 @@ byte-order mark, else Windows-1252 or Windows-1251, whichever reads better (the 
 notes it), mojibake undone; --encoding NAME forces one for every file (a byte-order mark
 still wins). Outputs are UTF-8.
 Statuses in the manifest: repaired, flagged (some paragraphs kept their original text),
-failed (the model could not be reached; --retry-failed redoes it), skipped (empty, binary,
-undecodable, oversize, duplicate or unsafe id; the reason is given).
+failed (the model could not be reached for it while it answered other requests;
+--retry-failed redoes it), skipped (empty, binary, undecodable, oversize, duplicate or
+unsafe id, a name or text no UTF-8 file can hold, an unreadable entry, an output path
+that leads outside DIR; the reason is given).
+An endpoint that keeps failing (refused, timed out, 5xx) pauses the job a few times, each
+pause twice as long and ended by one trial request, then stops it: the articles it did
+not finish stay pending, never failed, and the same command resumes them.
 exit status: 0 every article repaired, 1 some flagged, failed or skipped, 2 bad usage or
-configuration (no endpoint, a rejected key: the job stops at once), 130 interrupted.
+configuration (no endpoint, a rejected key) or an output folder that cannot be written
+(disk full, read-only): the job stops at once, 3 stopped: the endpoint kept failing,
+130 interrupted.
 """
 
 
@@ -199,15 +207,23 @@ def parse_prices(specs: list[str]) -> dict[str, Price]:
 def summary_table(s: BatchSummary) -> str:
     earlier = f", {s.reused:,} finished by an earlier run" if s.reused else ""
     done = sum(s.statuses.values())
-    if s.interrupted:
+    if s.endpoint_down:
+        head = f"repair batch: stopped, the endpoint kept failing, after {done:,} of {s.total:,}"
+        head += " article(s)"
+    elif s.interrupted:
         head = f"repair batch: stopped after {done:,} of {s.total:,} article(s)"
     else:
         head = f"repair batch: done: {done:,} article(s)"
     lines = [f"{head} in {duration(s.duration_s)}{earlier}"]
+    if s.stop_reason:
+        lines.append(f"  endpoint   {s.stop_reason}")
     for status in STATUSES:
         lines.append(f"  {status:<10} {s.statuses.get(status, 0):>8,}")
     if s.interrupted:
-        lines.append(f"  {'left':<10} {s.total - done:>8,}   rerun the same command to resume")
+        when = " once the endpoint answers" if s.endpoint_down else ""
+        lines.append(
+            f"  {'left':<10} {s.total - done:>8,}   rerun the same command{when} to resume"
+        )
     if s.reasons:
         reasons = " · ".join(f"{reason} {n:,}" for reason, n in s.reasons.items())
         lines.append(f"  reasons    {reasons}")
@@ -217,14 +233,24 @@ def summary_table(s: BatchSummary) -> str:
         f"{t.completion_tokens:,} completion"
         f" · cost {_cost(s.cost_usd, s.unpriced)}"
     )
+    asked = [f"{s.requests:,} request(s) answered"]
+    if s.failed_requests:
+        asked.append(f"{s.failed_requests:,} failed")
+    asked.append(f"{s.cache_hits:,} answered from the store")
+    if s.shared:
+        asked.append(f"{s.shared:,} shared by identical requests")
     lines.append(
-        f"  this run   {s.requests:,} request(s) sent, {s.cache_hits:,} answered from the store"
+        f"  this run   {', '.join(asked)}"
         f" · {s.billed.total_tokens:,} tokens billed, {_cost(s.billed_cost_usd, s.unpriced)}"
     )
     if s.rate_limit_pauses:
         lines.append(
             f"  paced      {s.rate_limit_pauses} rate-limit pause(s), {s.paused_s:.1f}s in all"
         )
+    if s.endpoint_pauses:
+        lines.append(f"  paused     {s.endpoint_pauses} time(s) while the endpoint failed")
+    if s.unstored:
+        lines.append(f"  unstored   {s.unstored:,} answer(s) too large to keep in the store")
     lines.append(f"  manifest   {s.manifest}")
     if s.output:
         lines.append(f"  output     {s.output}")

@@ -509,17 +509,20 @@ def test_retry_failed_redoes_failed_and_flagged_articles_only(
     }
 
 
-def test_an_endpoint_that_is_down_fails_articles_not_the_job(
+def test_an_endpoint_that_is_down_leaves_the_articles_pending_not_failed(
     server: FakeServer, tmp_path: Path
 ) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]  # closed again: nobody listens there
     config = config_for(server, base_url=f"http://127.0.0.1:{port}/v1", max_attempts=1)
-    summary = batch.run(three_articles(tmp_path), tmp_path / "out", config)
-    assert summary.statuses["failed"] == 3 and summary.exit_code == 1
-    for entry in manifest(tmp_path / "out"):
-        assert entry["reason"] == "model-unreachable" and "could not connect" in entry["error"]
+    src, out = three_articles(tmp_path), tmp_path / "out"
+    summary = batch.run(src, out, config)
+    # Fewer failures than the breaker's threshold, but not one answer: the endpoint is down.
+    assert summary.statuses["failed"] == 0 and summary.exit_code == 3
+    assert summary.stop_reason and "could not connect" in summary.stop_reason
+    assert manifest(out) == [] and summary.unfinished == 3
+    assert batch.run(src, out, config_for(server)).statuses["repaired"] == 3  # resumed
 
 
 class DownForP2:

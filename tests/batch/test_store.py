@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from repair.batch.store import STORE_NAME, CachedChat, ResponseCache, Store, cache_key
-from repair.errors import ConfigurationError, ModelCallError
+from repair.errors import ConfigurationError, ModelCallError, OutputError
 from repair.llm import ChatReply, ChatRequest
 from repair.results import Usage
 
@@ -178,3 +178,49 @@ async def test_errors_are_not_cached(store: Store) -> None:
     working = Counting()
     await CachedChat(cache, working).complete(REQUEST)
     assert working.calls == 1
+
+
+async def test_an_answer_over_the_cap_is_used_but_not_kept(store: Store) -> None:
+    cache = ResponseCache(store, "repair@1", max_answer_chars=len(REPLY.content or "") - 1)
+    inner = Counting()
+    assert (await CachedChat(cache, inner).complete(REQUEST)).content == REPLY.content
+    assert store.cached(cache_key(REQUEST, "repair@1")) is None
+    await CachedChat(cache, inner).complete(REQUEST)  # so it is asked again
+    assert inner.calls == 2 and cache.stats.unstored == 2
+
+
+async def test_this_runs_own_answers_are_shared_not_from_the_store(store: Store) -> None:
+    cache = ResponseCache(store, "repair@1", run=store.begin_run())
+    inner = Counting()
+    await CachedChat(cache, inner).complete(REQUEST)
+    await CachedChat(cache, inner).complete(REQUEST)  # a duplicate article, later
+    assert (cache.stats.sent, cache.stats.shared, cache.stats.hits) == (1, 1, 0)
+    later = ResponseCache(store, "repair@1", run=store.begin_run())
+    await CachedChat(later, inner).complete(REQUEST)
+    assert (later.stats.sent, later.stats.shared, later.stats.hits) == (0, 0, 1)
+
+
+def test_a_store_made_before_answers_noted_their_run_still_opens(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / STORE_NAME)
+    db.execute("CREATE TABLE responses (key TEXT PRIMARY KEY, reply TEXT NOT NULL)")
+    with Store.open(tmp_path / "fresh") as fresh:
+        fresh.remember("k", REPLY)
+        (reply,) = fresh._db.execute("SELECT reply FROM responses").fetchone()
+    db.execute("INSERT INTO responses VALUES ('k', ?)", (reply,))
+    db.commit()
+    db.close()
+    with Store.open(tmp_path) as store:
+        found = store.lookup("k")
+        assert found is not None and found[0].content == REPLY.content and found[1] is None
+
+
+def test_a_store_write_that_fails_is_an_output_error(tmp_path: Path) -> None:
+    with Store.open(tmp_path) as store:
+        store._db.execute("PRAGMA query_only = ON")  # every write now fails as on a full disk
+        with pytest.raises(OutputError, match="cannot write the store"):
+            store.begin_run()
+    peeked = Store.peek(tmp_path)
+    assert peeked is not None
+    with pytest.raises(sqlite3.OperationalError):  # a dry run's store: a bug, not the disk
+        peeked.begin_run()
+    peeked.close()
