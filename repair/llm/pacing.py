@@ -17,8 +17,9 @@ of each worker finding out for itself with a 429 of its own.
   or one interval of the pace when it did not say: the next request may be allowed then.
 - `settle(...)`: the `x-ratelimit-*` headers, when the endpoint sends them, correct the pace
   (another process may share the key): a lower limit slows it, and a spent budget holds
-  the next request until one request's worth comes back at that pace, never until the
-  whole window resets (that idle would be followed by a burst).
+  the next request until what it needs comes back at that pace, counted from the last
+  request sent, never until the whole window resets (that idle would be followed by a
+  burst).
 
 Written by hand: the job needs a shared pause driven by server headers, which the small
 rate-limit packages (aiolimiter, limits) do not offer; the pace is a few lines.
@@ -92,6 +93,8 @@ class RateGate:
         self._requests = _Pace(requests_per_minute) if requests_per_minute else None
         self._tokens = _Pace(tokens_per_minute) if tokens_per_minute else None
         self._paused_until = 0.0
+        self._last_sent = -math.inf
+        self._out_requests = self._out_tokens = 0  # sent and not answered yet
         self._lock = asyncio.Lock()  # waiters go in order: a big request is not starved
         self.pauses = 0  # how often the job was held, for the summary
         self.paused_s = 0.0
@@ -109,6 +112,9 @@ class RateGate:
                 if wait <= 0:
                     break
                 await self._sleep(wait)
+            self._last_sent = now
+            self._out_requests += 1
+            self._out_tokens += tokens
             if self._requests:
                 self._requests.spend(1, now)
             if self._tokens:
@@ -134,18 +140,28 @@ class RateGate:
         if self._tokens is not None and used is not None:
             self._tokens.give_back(max(0, min(reserved, self._tokens.limit) - used))
         limits = read_headers(headers)
-        now = self._clock()
-        self._requests = self._correct(self._requests, "requests", 1, limits, now)
-        self._tokens = self._correct(self._tokens, "tokens", max(reserved, 1), limits, now)
+        self._requests = self._correct(self._requests, "requests", 1, self._out_requests, limits)
+        self._tokens = self._correct(
+            self._tokens, "tokens", max(reserved, 1), self._out_tokens, limits
+        )
+        self._out_requests = max(0, self._out_requests - 1)
+        self._out_tokens = max(0, self._out_tokens - reserved)
 
     def _correct(
-        self, pace: _Pace | None, kind: str, need: float, limits: dict[str, float], now: float
+        self, pace: _Pace | None, kind: str, need: float, out: int, limits: dict[str, float]
     ) -> _Pace | None:
-        """`pace` as the endpoint's headers for `kind` leave it (a new one if none was set)."""
+        """`pace` as the endpoint's headers for `kind` leave it (a new one if none was set).
+
+        `need`: what the next request will likely take; `out`: what was sent and not
+        answered yet, this answer's request included.
+        """
         limit = limits.get(f"limit-{kind}")
         if limit:
             if pace is None:
-                pace = _Pace(limit)  # none was set: pace by the endpoint's own limit
+                # None was set: pace by the endpoint's own limit, as if what is still out
+                # (a burst, as many as the concurrency allows) had been paced already.
+                pace = _Pace(limit)
+                pace.hold(self._last_sent + out * pace.interval)
             elif limit < pace.limit:
                 pace.limit = limit  # the key allows less than we were told
         remaining, reset = limits.get(f"remaining-{kind}"), limits.get(f"reset-{kind}")
@@ -153,10 +169,12 @@ class RateGate:
             return pace
         # A spent budget: the next request waits until `need` comes back at the pace, at
         # most until the reset. Waiting for the whole reset would idle a window's length
-        # and then let a window's quota go at once.
+        # and then let a window's quota go at once. Counted from the last request sent,
+        # not from this answer: at the limit, a window is full after every request, and
+        # an answer that took a while must not push back requests the pace already spaced.
         if pace is not None:
             wait = (need - remaining) * pace.interval
-            pace.hold(now + (wait if reset is None else min(wait, reset)))
+            pace.hold(self._last_sent + (wait if reset is None else min(wait, reset)))
         elif reset is not None:
             self.pause(min(reset, DEFAULT_PAUSE))  # no pace to go by: a short pause
         return pace
@@ -209,6 +227,9 @@ class GatedChat:
             self._gate.settle(reserved, 0, {})
             if exc.context.get("status") == 429:
                 self._gate.pause(None)
+            raise
+        except BaseException:
+            self._gate.settle(reserved, None, {})  # answered, but unusable: it counted
             raise
         self._gate.settle(reserved, reply.usage.total_tokens, reply.headers)
         return reply

@@ -197,10 +197,10 @@ async def test_a_spent_budget_holds_one_interval_not_until_the_reset() -> None:
     clock = Clock()
     g = gate(clock, rpm=60)
     await g.acquire()
-    clock.now += 10.0
+    clock.now += 0.3
     g.settle(0, None, SPENT)  # the window resets in a minute; one request frees in 1 s
     await g.acquire()
-    assert clock.now == pytest.approx(111.0)
+    assert clock.now == pytest.approx(101.0)
     assert g.pauses == 0
 
 
@@ -214,27 +214,40 @@ async def test_a_429_with_a_spent_budget_waits_for_retry_after_not_the_reset() -
     assert clock.now == pytest.approx(101.0)  # the next slot, not a minute later
 
 
-async def test_spent_budgets_in_every_reply_do_not_slow_an_even_pace() -> None:
+async def test_spent_budgets_in_every_answer_do_not_slow_an_even_pace() -> None:
     clock = Clock()
     g = gate(clock, rpm=60)
     times: list[float] = []
-
-    async def worker() -> None:
+    for _ in range(10):
         await g.acquire()
         times.append(clock.now)
-        # At the limit, a window is full after every request: "remaining 0" is the rule.
+        # At the limit, a window is full after every request: "remaining 0" is the rule,
+        # and it arrives with an answer, some time after the request went.
+        clock.now += 0.7
         g.settle(0, None, SPENT)
-
-    await asyncio.gather(*(worker() for _ in range(10)))
     assert times == pytest.approx([100.0 + i for i in range(10)])
 
 
-async def test_spent_tokens_hold_until_a_request_s_worth_comes_back() -> None:
+async def test_spent_tokens_from_a_shared_key_slow_the_pace() -> None:
     clock = Clock()
-    g = gate(clock, tpm=6000)
-    headers = {"x-ratelimit-remaining-tokens": "100", "x-ratelimit-reset-tokens": "1m"}
-    g.settle(300, 300, headers)  # 200 tokens short of another such request: 2 s
+    g = gate(clock, tpm=6000)  # 100 tokens a second
+    await g.acquire(300)  # at 100; the next may go at 103
+    await g.acquire(100)  # at 103; the next may go at 104
+    clock.now += 0.5
+    # The first one's answer: someone else spent the rest. Another 300 come back 3 s
+    # after the last request went, not a minute later when the window resets.
+    headers = {"x-ratelimit-remaining-tokens": "0", "x-ratelimit-reset-tokens": "1m"}
+    g.settle(300, 300, headers)
     await g.acquire(300)
+    assert clock.now == pytest.approx(106.0)
+
+
+async def test_a_spent_budget_waits_at_the_endpoint_s_lower_pace() -> None:
+    clock = Clock()
+    g = gate(clock, rpm=120)
+    await g.acquire()
+    g.settle(0, None, {"x-ratelimit-limit-requests": "30", **SPENT})
+    await g.acquire()
     assert clock.now == pytest.approx(102.0)
 
 
@@ -261,6 +274,16 @@ async def test_headers_give_the_limit_when_none_was_set() -> None:
     assert clock.slept == []
     await g.acquire()  # then one a second, the endpoint's pace
     assert sum(clock.slept) == pytest.approx(1.0)
+
+
+async def test_a_limit_learned_from_the_headers_counts_the_requests_out() -> None:
+    clock = Clock()
+    g = gate(clock)
+    for _ in range(5):  # no pace yet: they all go at once
+        await g.acquire()
+    g.settle(0, None, {"x-ratelimit-limit-requests": "60"})
+    times = await granted(g, clock, 2)
+    assert times == pytest.approx([105.0, 106.0])  # as if the five had gone a second apart
 
 
 async def test_a_spent_budget_and_no_pace_known_pause_briefly() -> None:
