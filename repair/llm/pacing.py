@@ -161,7 +161,7 @@ class RateGate:
                 # None was set: pace by the endpoint's own limit, as if what is still out
                 # (a burst, as many as the concurrency allows) had been paced already.
                 pace = _Pace(limit)
-                pace.hold(self._last_sent + out * pace.interval)
+                pace.hold(self._last_sent + min(out, limit) * pace.interval)
             elif limit < pace.limit:
                 pace.limit = limit  # the key allows less than we were told
         remaining, reset = limits.get(f"remaining-{kind}"), limits.get(f"reset-{kind}")
@@ -173,7 +173,7 @@ class RateGate:
         # not from this answer: at the limit, a window is full after every request, and
         # an answer that took a while must not push back requests the pace already spaced.
         if pace is not None:
-            wait = (need - remaining) * pace.interval
+            wait = (min(need, pace.limit) - remaining) * pace.interval
             pace.hold(self._last_sent + (wait if reset is None else min(wait, reset)))
         elif reset is not None:
             self.pause(min(reset, DEFAULT_PAUSE))  # no pace to go by: a short pause
