@@ -10,8 +10,8 @@ field carried through, plus `repaired_text` (or `_html`, `_markdown`) and `repai
 DIR also gets `manifest.jsonl`, one `ManifestEntry` per article in archive order, and the
 job's store (store.py).
 
-- One limit on requests in flight across all articles and their chunks, a shared pace
-  (requests and tokens per minute) and a shared pause on 429 (ratelimit.py).
+- One limit on requests in flight across all articles and their chunks, a shared even
+  pace (requests and tokens per minute) and a shared pause on 429 (llm/pacing.py).
 - Resumable: finished articles are skipped on a rerun, answered requests come from the
   store; outputs are written by rename and state is committed after, so a `kill -9` leaves
   no partial file and at worst redoes the articles that were in flight.

@@ -188,7 +188,15 @@ class OpenAIChat:
                 self._gate.settle(reserved, 0, {})
             raise
         waited = time.perf_counter() - started
-        reply = read_completion(body, request, attempts=attempts, waited=waited, headers=headers)
+        try:
+            reply = read_completion(
+                body, request, attempts=attempts, waited=waited, headers=headers
+            )
+        except BaseException:
+            if self._gate is not None:
+                # Answered, so counted by the endpoint, but how much is not known.
+                self._gate.settle(reserved, None, headers)
+            raise
         if self._gate is not None:
             self._gate.settle(reserved, reply.usage.total_tokens, headers)
         return reply

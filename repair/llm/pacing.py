@@ -1,25 +1,35 @@
-"""Pace a whole batch's requests: one shared pause on 429, requests and tokens per minute.
+"""Pace a whole batch's requests: evenly under requests and tokens per minute, one shared
+pause on 429.
 
 Every worker goes through one `RateGate` before each attempt (`OpenAIChat` calls it inside
 its retry loop), so when the endpoint says "slow down" the whole job slows down, instead
 of each worker finding out for itself with a 429 of its own.
 
-- `pause(seconds)`: a 429 holds every worker for the time the server asked (Retry-After).
-- requests and tokens per minute: token buckets that refill continuously and start full,
-  as in OpenAI's cookbook example for parallel requests; a request reserves its prompt
-  estimate plus `max_tokens` (what OpenAI counts against the limit when it arrives), and
-  the unused part is given back once the usage is known.
-- `settle(...)`: the `x-ratelimit-*` headers, when the endpoint sends them, correct the
-  buckets (another process may share the key) and pause the job when a budget is spent.
+- requests and tokens per minute are spent evenly: the next request may go `60/rpm`
+  seconds after the last one (and a request of n tokens holds the next one back by
+  `60*n/tpm`), with no burst allowance beyond the one request. Providers enforce their
+  per-minute limits over windows of a minute or of a few seconds; only an even pace keeps
+  every such window under its share. A bucket that starts full sends a minute's quota in
+  a few seconds, which a 10-s window rejects and a 60-s window answers with an idle minute.
+  A request reserves its prompt estimate plus `max_tokens` (what OpenAI counts against
+  the limit when it arrives); the unused part is given back once the usage is known.
+- `pause(seconds)`: a 429 holds every worker for the time the server asked (Retry-After),
+  or one interval of the pace when it did not say: the next request may be allowed then.
+- `settle(...)`: the `x-ratelimit-*` headers, when the endpoint sends them, correct the pace
+  (another process may share the key): a lower limit slows it, and a spent budget holds
+  the next request until what it needs comes back at that pace, counted from the last
+  request sent, never until the whole window resets (that idle would be followed by a
+  burst).
 
 Written by hand: the job needs a shared pause driven by server headers, which the small
-rate-limit packages (aiolimiter, limits) do not offer; the buckets are a few lines.
+rate-limit packages (aiolimiter, limits) do not offer; the pace is a few lines.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -30,32 +40,42 @@ from repair.llm.tokens import token_reservation
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PAUSE = 1.0  # seconds, when a 429 does not say how long to wait
+DEFAULT_PAUSE = 1.0  # seconds, when a 429 does not say how long and no pace is known
 MAX_PAUSE = 120.0  # never hold the job longer than this on one header's say-so
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
 _SCALE = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
-class _Bucket:
-    """`limit` units per minute, refilled continuously, at most one minute's worth banked."""
+class _Pace:
+    """`limit` units a minute, evenly: after n units the next may go `60*n/limit` s later.
 
-    def __init__(self, limit: float, now: float) -> None:
+    A virtual schedule (the generic cell rate algorithm with no burst tolerance): `due` is
+    when the next unit may go. Time not used is not banked, so an idle spell never turns
+    into a burst; a late start moves the schedule on rather than letting the next catch up.
+    """
+
+    def __init__(self, limit: float) -> None:
         self.limit = limit
-        self.level = limit
-        self._at = now
+        self.due = -math.inf  # nothing sent yet: the first request goes at once
 
-    def refill(self, now: float) -> None:
-        self.level = min(self.limit, self.level + (now - self._at) * self.limit / 60.0)
-        self._at = now
+    @property
+    def interval(self) -> float:
+        """Seconds one unit holds the next back."""
+        return 60.0 / self.limit
 
-    def shortfall(self, amount: float) -> float:
-        """Seconds until `amount` is there (more than the limit waits for a full bucket)."""
-        missing = min(amount, self.limit) - self.level
-        return max(0.0, missing * 60.0 / self.limit)
+    def wait(self, now: float) -> float:
+        return max(0.0, self.due - now)
 
-    def give_back(self, amount: float) -> None:
-        self.level = min(self.limit, self.level + amount)
+    def spend(self, units: float, now: float) -> None:
+        # More than a minute's worth waits a minute: a huge request must not block forever.
+        self.due = max(self.due, now) + min(units, self.limit) * self.interval
+
+    def give_back(self, units: float) -> None:
+        self.due -= units * self.interval
+
+    def hold(self, until: float) -> None:
+        self.due = max(self.due, until)
 
 
 class RateGate:
@@ -70,47 +90,46 @@ class RateGate:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._clock, self._sleep = clock, sleep
-        now = clock()
-        self._requests = _Bucket(requests_per_minute, now) if requests_per_minute else None
-        self._tokens = _Bucket(tokens_per_minute, now) if tokens_per_minute else None
+        self._requests = _Pace(requests_per_minute) if requests_per_minute else None
+        self._tokens = _Pace(tokens_per_minute) if tokens_per_minute else None
         self._paused_until = 0.0
-        self._lock = asyncio.Lock()  # waiters queue in order: a big request is not starved
+        self._last_sent = -math.inf
+        self._out_requests = self._out_tokens = 0  # sent and not answered yet
+        self._lock = asyncio.Lock()  # waiters go in order: a big request is not starved
         self.pauses = 0  # how often the job was held, for the summary
         self.paused_s = 0.0
 
     async def acquire(self, tokens: int = 0) -> None:
-        """Wait until a request of about `tokens` tokens may go, and reserve it."""
+        """Wait until a request of about `tokens` tokens may go, and count it."""
         async with self._lock:
             while True:
                 now = self._clock()
-                wait = self._paused_until - now
+                wait = max(
+                    self._paused_until - now,
+                    self._requests.wait(now) if self._requests else 0.0,
+                    self._tokens.wait(now) if self._tokens else 0.0,
+                )
                 if wait <= 0:
-                    wait = self._reserve(tokens, now)
-                    if wait <= 0:
-                        return
+                    break
                 await self._sleep(wait)
-
-    def _reserve(self, tokens: int, now: float) -> float:
-        for bucket in (self._requests, self._tokens):
-            if bucket is not None:
-                bucket.refill(now)
-        wait = max(
-            self._requests.shortfall(1) if self._requests else 0.0,
-            self._tokens.shortfall(tokens) if self._tokens else 0.0,
-        )
-        if wait <= 0:
+            self._last_sent = now
+            self._out_requests += 1
+            self._out_tokens += tokens
             if self._requests:
-                self._requests.level -= 1
+                self._requests.spend(1, now)
             if self._tokens:
-                self._tokens.level -= min(tokens, self._tokens.limit)
-        return wait
+                self._tokens.spend(tokens, now)
 
     def pause(self, seconds: float | None) -> None:
-        """Hold every worker for `seconds` from now (the server's Retry-After)."""
-        seconds = DEFAULT_PAUSE if seconds is None else min(max(seconds, 0.0), MAX_PAUSE)
-        until = self._clock() + seconds
+        """Hold every worker for `seconds` from now (the server's Retry-After), or for one
+        interval of the pace when the server did not say."""
+        if seconds is None:
+            seconds = self._requests.interval if self._requests else DEFAULT_PAUSE
+        seconds = min(max(seconds, 0.0), MAX_PAUSE)
+        now = self._clock()
+        until = now + seconds
         if until > self._paused_until:
-            added = until - max(self._paused_until, self._clock())
+            added = until - max(self._paused_until, now)
             self._paused_until = until
             self.pauses += 1
             self.paused_s += added
@@ -121,25 +140,44 @@ class RateGate:
         if self._tokens is not None and used is not None:
             self._tokens.give_back(max(0, min(reserved, self._tokens.limit) - used))
         limits = read_headers(headers)
-        now = self._clock()
-        for kind in ("requests", "tokens"):
-            remaining, reset = limits.get(f"remaining-{kind}"), limits.get(f"reset-{kind}")
-            limit = limits.get(f"limit-{kind}")
-            bucket = self._requests if kind == "requests" else self._tokens
-            if bucket is None and limit:
-                # The endpoint tells its limit and none was set: pace by the endpoint's.
-                bucket = _Bucket(limit, now)
-                if kind == "requests":
-                    self._requests = bucket
-                else:
-                    self._tokens = bucket
-            if bucket is not None and remaining is not None:
-                bucket.refill(now)
-                bucket.level = min(bucket.level, remaining)
-            # A spent budget: wait for the server's reset rather than collect 429s.
-            low = 1 if kind == "requests" else max(reserved, 1)
-            if remaining is not None and remaining < low and reset is not None:
-                self.pause(reset)
+        self._requests = self._correct(self._requests, "requests", 1, self._out_requests, limits)
+        self._tokens = self._correct(
+            self._tokens, "tokens", max(reserved, 1), self._out_tokens, limits
+        )
+        self._out_requests = max(0, self._out_requests - 1)
+        self._out_tokens = max(0, self._out_tokens - reserved)
+
+    def _correct(
+        self, pace: _Pace | None, kind: str, need: float, out: int, limits: dict[str, float]
+    ) -> _Pace | None:
+        """`pace` as the endpoint's headers for `kind` leave it (a new one if none was set).
+
+        `need`: what the next request will likely take; `out`: what was sent and not
+        answered yet, this answer's request included.
+        """
+        limit = limits.get(f"limit-{kind}")
+        if limit:
+            if pace is None:
+                # None was set: pace by the endpoint's own limit, as if what is still out
+                # (a burst, as many as the concurrency allows) had been paced already.
+                pace = _Pace(limit)
+                pace.hold(self._last_sent + min(out, limit) * pace.interval)
+            elif limit < pace.limit:
+                pace.limit = limit  # the key allows less than we were told
+        remaining, reset = limits.get(f"remaining-{kind}"), limits.get(f"reset-{kind}")
+        if remaining is None or remaining >= need:
+            return pace
+        # A spent budget: the next request waits until `need` comes back at the pace, at
+        # most until the reset. Waiting for the whole reset would idle a window's length
+        # and then let a window's quota go at once. Counted from the last request sent,
+        # not from this answer: at the limit, a window is full after every request, and
+        # an answer that took a while must not push back requests the pace already spaced.
+        if pace is not None:
+            wait = (min(need, pace.limit) - remaining) * pace.interval
+            pace.hold(self._last_sent + (wait if reset is None else min(wait, reset)))
+        elif reset is not None:
+            self.pause(min(reset, DEFAULT_PAUSE))  # no pace to go by: a short pause
+        return pace
 
 
 def read_headers(headers: Mapping[str, str]) -> dict[str, float]:
@@ -189,6 +227,9 @@ class GatedChat:
             self._gate.settle(reserved, 0, {})
             if exc.context.get("status") == 429:
                 self._gate.pause(None)
+            raise
+        except BaseException:
+            self._gate.settle(reserved, None, {})  # answered, but unusable: it counted
             raise
         self._gate.settle(reserved, reply.usage.total_tokens, reply.headers)
         return reply

@@ -4,8 +4,11 @@ It speaks `/v1/chat/completions` and `/v1/models` over real HTTP, reports usage,
 like a real endpoint (time to first token plus time per output token), and injects faults
 on demand: scripted per request, or at random at a given rate. It answers a repair request
 from the golden references when it knows a paragraph, and returns it unchanged otherwise.
+It can also enforce a rate limit of its own, as providers do (ratelimit.py): so many
+requests or tokens per window of so many seconds, a 429 with Retry-After past that.
 
     python -m repair.fake --port 8000 --fault-rate 0.3 --ttft 0.4 --per-token 0.02
+    python -m repair.fake --limit-requests 100 --limit-window 10   # 600 rpm, over 10 s
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from repair import formats
 from repair.formats.inline import PLACEHOLDER
 from repair.llm.tokens import count_tokens, prompt_tokens
 from repair.resources import data_dir
+from repair.testing.ratelimit import Verdict, WindowLimit, retry_after_headers
 
 # Every fault the server can play. Transport faults first, then bad answers.
 TRANSPORT_FAULTS = ("429", "500", "503", "drop", "slow")
@@ -103,6 +107,7 @@ class Logged:
     fault: str | None
     status: int
     units: list[str] = field(default_factory=list)
+    at: float = 0.0  # seconds since the server started, when the request arrived
 
 
 class FakeServer:
@@ -122,6 +127,10 @@ class FakeServer:
         refuse_models: Iterable[str] = (),
         answers: dict[str, str] | None = None,
         log_path: str | None = None,
+        limit_requests: int | None = None,
+        limit_tokens: int | None = None,
+        limit_window: float = 60.0,
+        limit_fixed: bool = False,
     ) -> None:
         self.ttft, self.per_token = ttft, per_token
         self.fault_rate, self.fault_mix = fault_rate, tuple(fault_mix)
@@ -141,6 +150,13 @@ class FakeServer:
         self._seen_prefixes: set[str] = set()
         self.in_flight = 0
         self.peak_in_flight = 0  # most chat requests being served at once
+        self.started = time.monotonic()
+        # None: no limit of its own (the default; faults may still play "429").
+        self.limit = (
+            WindowLimit(limit_requests, limit_tokens, limit_window, fixed=limit_fixed)
+            if limit_requests is not None or limit_tokens is not None
+            else None
+        )
         self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -276,6 +292,18 @@ class FakeServer:
                 return entity
         return None
 
+    def admit(self, body: dict[str, Any]) -> Verdict | None:
+        """The rate limit's word on a chat request (None when there is no limit).
+
+        Counts what OpenAI counts on arrival: the prompt's estimate and `max_tokens`.
+        """
+        if self.limit is None:
+            return None
+        messages = body.get("messages") or []
+        prompt = sum(estimate_tokens(str(m.get("content", ""))) + 4 for m in messages)
+        asked = body.get("max_tokens") or body.get("max_completion_tokens") or 0
+        return self.limit.admit(prompt + int(asked))
+
     def usage(self, body: dict[str, Any], content: str | None) -> dict[str, Any]:
         messages = body.get("messages") or []
         prompt = prompt_tokens(messages)
@@ -384,20 +412,35 @@ def _handler_for(server: FakeServer) -> type[BaseHTTPRequestHandler]:
             except ValueError:
                 self._json(400, {"error": {"message": "body is not JSON", "code": "invalid_json"}})
                 return
-            fault = server._next_fault()
+            arrived = time.monotonic() - server.started
             model = str(body.get("model", ""))
+            verdict = server.admit(body)
+            if verdict is not None and not verdict.admitted:
+                # Refused before any work, as a provider does; a scripted fault waits.
+                entry = Logged(len(server.log) + 1, self.path, model, "rate-limit", 429, at=arrived)
+                server._record(entry)
+                try:
+                    headers = {**verdict.headers, **retry_after_headers(verdict.retry_after)}
+                    error = {"message": "Rate limit reached", "code": "rate_limit_exceeded"}
+                    self._json(429, {"error": error}, headers)
+                finally:
+                    server._write_log(entry)
+                return
+            fault = server._next_fault()
             if model in server.refuse_models and fault is None:
                 fault = "refusal"
-            entry = Logged(len(server.log) + 1, self.path, model, fault, 200)
+            entry = Logged(len(server.log) + 1, self.path, model, fault, 200, at=arrived)
             server._record(entry)  # in order of arrival, even if it ends last
             try:
-                self._chat(body, fault, entry)
+                self._chat(body, fault, entry, verdict.headers if verdict else {})
             finally:
                 server._write_log(entry)
 
-        def _chat(self, body: dict[str, Any], fault: str | None, entry: Logged) -> None:
+        def _chat(
+            self, body: dict[str, Any], fault: str | None, entry: Logged, limits: dict[str, str]
+        ) -> None:
             model = entry.model
-            if self._transport_fault(fault, entry):
+            if self._transport_fault(fault, entry, limits):
                 return
             content, finish, ids = server.answer(body, fault)
             entry.units = ids
@@ -416,9 +459,12 @@ def _handler_for(server: FakeServer) -> type[BaseHTTPRequestHandler]:
                     "choices": [{"index": 0, "message": message, "finish_reason": finish}],
                     "usage": usage,
                 },
+                limits,
             )
 
-        def _transport_fault(self, fault: str | None, entry: Logged) -> bool:
+        def _transport_fault(
+            self, fault: str | None, entry: Logged, limits: dict[str, str]
+        ) -> bool:
             if fault == "drop":
                 entry.status = 0
                 self.close_connection = True
@@ -431,9 +477,9 @@ def _handler_for(server: FakeServer) -> type[BaseHTTPRequestHandler]:
             if fault in ("429", "500", "503") or fault in STATUS_FAULTS:
                 status = int(fault)
                 entry.status = status
-                headers = {}
+                headers = dict(limits)
                 if status == 429:
-                    headers = {
+                    headers |= {
                         "retry-after-ms": str(server.retry_after_ms),
                         "retry-after": str(max(1, round(server.retry_after_ms / 1000))),
                     }
@@ -486,6 +532,21 @@ def main(argv: list[str] | None = None) -> int:
         help=f"comma-separated faults to draw from; any of: {', '.join(FAULTS)}",
     )
     parser.add_argument("--retry-after-ms", type=int, default=50)
+    limit = parser.add_argument_group("a rate limit of its own (none unless asked)")
+    limit.add_argument(
+        "--limit-requests", type=int, metavar="N", help="at most this many requests a window"
+    )
+    limit.add_argument(
+        "--limit-tokens", type=int, metavar="N", help="at most this many tokens a window"
+    )
+    limit.add_argument(
+        "--limit-window", type=float, default=60.0, metavar="SECONDS", help="the window, in seconds"
+    )
+    limit.add_argument(
+        "--limit-fixed",
+        action="store_true",
+        help="windows that start every --limit-window seconds (default: a sliding window)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--log", help="append each request to this file (JSON lines)")
     args = parser.parse_args(argv)
@@ -498,6 +559,10 @@ def main(argv: list[str] | None = None) -> int:
         retry_after_ms=args.retry_after_ms,
         seed=args.seed,
         log_path=args.log,
+        limit_requests=args.limit_requests,
+        limit_tokens=args.limit_tokens,
+        limit_window=args.limit_window,
+        limit_fixed=args.limit_fixed,
     ).start()
     print(f"fake OpenAI-compatible server on {server.base_url} (Ctrl-C to stop)", flush=True)
     try:
