@@ -295,12 +295,11 @@ class FakeServer:
     def admit(self, body: dict[str, Any]) -> Verdict | None:
         """The rate limit's word on a chat request (None when there is no limit).
 
-        Counts what OpenAI counts on arrival: the prompt's estimate and `max_tokens`.
+        Counts what OpenAI counts on arrival: the prompt's tokens and `max_tokens`.
         """
         if self.limit is None:
             return None
-        messages = body.get("messages") or []
-        prompt = sum(estimate_tokens(str(m.get("content", ""))) + 4 for m in messages)
+        prompt = prompt_tokens(body.get("messages") or [])
         asked = body.get("max_tokens") or body.get("max_completion_tokens") or 0
         return self.limit.admit(prompt + int(asked))
 
