@@ -281,6 +281,8 @@ def settings_fingerprint(config: RepairConfig, template_version: str) -> str:
             "max_reasks",
             "glossary",
             "glossary_pass",
+            "verify",
+            "verify_model",
         }
     )
     shaping["template"] = template_version
