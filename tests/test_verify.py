@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import repair
+from repair.batch.estimate import estimate
+from repair.cli.main import main
 from repair.pipeline import repair_article
 from repair.results import ReasonCode, RepairResult
 from repair.testing.fake import FakeServer
@@ -22,7 +25,7 @@ from repair.verify import (
     fence_for,
     request_messages,
 )
-from tests.conftest import config_for, golden_pair, small_article
+from tests.conftest import TEST_KEY, config_for, golden_pair, small_article
 
 
 def run(server: FakeServer, text: str, **overrides: Any) -> RepairResult:
@@ -236,3 +239,42 @@ def test_validate_keeps_ledger_findings_whatever_the_verifier_says(server: FakeS
     checked = repair.validate(source, changed, verifier=verifier)
     assert not plain.ok
     assert checked.issues[: len(plain.issues)] == plain.issues
+
+
+# --- the command line and the dry run -------------------------------------------------------
+
+
+def test_repair_check_verify_model_finds_a_meaning_change(
+    server: FakeServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", TEST_KEY)
+    source, reference = small_article(first=25, count=2)
+    (tmp_path / "a.txt").write_text(source, encoding="utf-8")
+    (tmp_path / "good.txt").write_text(reference, encoding="utf-8")
+    swapped = reference.replace("more in common", "less in common")
+    (tmp_path / "bad.txt").write_text(swapped, encoding="utf-8")
+    argv = ["check", str(tmp_path / "a.txt"), "--verify", "model", "--base-url", server.base_url]
+    assert main([*argv[:2], str(tmp_path / "good.txt"), *argv[2:]]) == 0
+    assert main([*argv[:2], str(tmp_path / "bad.txt"), *argv[2:]]) == 1
+    out, err = capsys.readouterr()
+    assert "[meaning]" in out and '"less"' in out
+    assert TEST_KEY not in out + err
+    # Without --verify model, check stays the deterministic ledger: no request at all.
+    before = len(server.chat_requests())
+    assert main(["check", str(tmp_path / "a.txt"), str(tmp_path / "bad.txt")]) == 0
+    assert len(server.chat_requests()) == before
+
+
+def test_the_dry_run_counts_the_meaning_check(server: FakeServer, tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.txt").write_text(golden_pair()[0], encoding="utf-8")
+    rules = estimate(src, tmp_path / "out", config_for(server, glossary_pass=False))
+    model = estimate(src, tmp_path / "out", config_for(server, glossary_pass=False, verify="model"))
+    assert rules.verification.calls == 0
+    assert model.verification.calls == model.chunks == rules.calls
+    assert model.calls == 2 * rules.calls
+    assert model.usage.total_tokens == rules.usage.total_tokens + model.verification.total_tokens

@@ -236,6 +236,9 @@ class Estimate(BaseModel):
         default=0, description="first requests; re-asks after failed checks add more"
     )
     usage: Usage = Field(default_factory=Usage)
+    verification: Usage = Field(
+        default_factory=Usage, description="the meaning check's part of `usage` (--verify model)"
+    )
     cost_usd: float | None = None
 
 
