@@ -48,7 +48,7 @@ from repair.results import (
     Verification,
 )
 from repair.validation import check, validate_paragraph
-from repair.verify import Pair, Verdict, verify_pairs
+from repair.verify import Pair, Verdict, verify_pairs, worth_checking
 
 log = logging.getLogger(__name__)
 
@@ -304,8 +304,7 @@ async def _verify(
     pairs = [
         Pair.of(uid, texts[uid], text)
         for uid in asked
-        if (text := outcomes[uid].text) is not None
-        and " ".join(text.split()) != " ".join(texts[uid].split())
+        if (text := outcomes[uid].text) is not None and worth_checking(texts[uid], text)
     ]
     if not pairs:
         return []

@@ -21,6 +21,7 @@ the task restated after the data.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -158,6 +159,15 @@ RESPONSE_FORMAT: dict[str, Any] = {
 
 
 # --- the request --------------------------------------------------------------------------
+
+
+def worth_checking(source: str, repair: str) -> bool:
+    """Whether the repair changed any word: case, punctuation and spacing alone cannot
+    change a meaning the ledger would miss, and checking them would only cost tokens."""
+    return _WORD.findall(source.casefold()) != _WORD.findall(repair.casefold())
+
+
+_WORD = re.compile(r"\w+")
 
 
 def fence_for(pairs: Sequence[Pair]) -> str:
