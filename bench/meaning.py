@@ -37,7 +37,7 @@ from repair.config import RepairConfig
 from repair.llm import ChatModel, ChatReply, ChatRequest, open_model
 from repair.llm.tokens import count_tokens
 from repair.pipeline import arepair_article
-from repair.pricing import cost_of, cost_usd
+from repair.pricing import Price, cost_of, cost_usd
 from repair.results import Usage
 from repair.testing.fake import FakeServer, golden_answers
 from repair.testing.golden import GoldenCaseError, apply_mutation, load_case, load_cases
@@ -107,9 +107,9 @@ async def judge(
 def recall_table(items: list[tuple[str, str, str, str]], flagged: list[bool]) -> str:
     total: Counter[tuple[str, str]] = Counter()
     caught: Counter[tuple[str, str]] = Counter()
-    for (origin, kind, _, _), hit in zip(items, flagged, strict=True):
+    for (origin, kind, _, _), flag in zip(items, flagged, strict=True):
         total[origin, kind] += 1
-        caught[origin, kind] += hit
+        caught[origin, kind] += flag
     rows: list[list[object]] = []
     for origin, kind in sorted(total, key=lambda k: (k[1] == "none", k)):
         n, hit = total[origin, kind], caught[origin, kind]
@@ -118,7 +118,7 @@ def recall_table(items: list[tuple[str, str, str, str]], flagged: list[bool]) ->
     return table(["set", "kind", "pairs", "flagged", "rate"], rows)
 
 
-async def seed_cost(config: RepairConfig, prices: dict[str, object]) -> str:
+async def seed_cost(config: RepairConfig, prices: dict[str, Price]) -> str:
     """The seed article repaired with the check on: what the check adds."""
     case = load_case(SEED)
     result = await arepair_article(case.input, config, fmt=case.format)
@@ -132,8 +132,8 @@ async def seed_cost(config: RepairConfig, prices: dict[str, object]) -> str:
     article = count_tokens(case.input)
     share = verify.total_tokens / repair.total_tokens if repair.total_tokens else 0.0
     verify_model = config.verify_model or config.model
-    total = cost_usd(result, prices)  # type: ignore[arg-type]
-    check = cost_of([(verify_model, verify)], prices)  # type: ignore[arg-type]
+    total = cost_usd(result, prices)
+    check = cost_of([(verify_model, verify)], prices)
     rows: list[list[object]] = [
         ["article tokens", article, ""],
         ["repair calls, tokens", repair.calls, f"{repair.total_tokens:,}"],
