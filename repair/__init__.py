@@ -43,6 +43,9 @@ _EXPORTS = {
     "render_html": "repair.report",
     "render_markdown": "repair.report",
     "validate": "repair.validation",
+    "avalidate": "repair.validation",
+    "Verifier": "repair.validation",
+    "ModelVerifier": "repair.verify",
     "validate_paragraph": "repair.validation",
 }
 
@@ -60,6 +63,7 @@ __all__ = [
     "InputError",
     "ModelCallError",
     "ModelOutputError",
+    "ModelVerifier",
     "OpenAIChat",
     "ParagraphResult",
     "ReasonCode",
@@ -69,8 +73,10 @@ __all__ = [
     "Usage",
     "ValidationIssue",
     "ValidationReport",
+    "Verifier",
     "apply_edits",
     "arepair_article",
+    "avalidate",
     "compute_edits",
     "detect",
     "extract_facts",
@@ -122,4 +128,5 @@ if TYPE_CHECKING:
         ValidationIssue,
         ValidationReport,
     )
-    from repair.validation import validate, validate_paragraph
+    from repair.validation import Verifier, avalidate, validate, validate_paragraph
+    from repair.verify import ModelVerifier

@@ -29,6 +29,8 @@ _ENV: dict[str, str] = {
     "REPAIR_TIMEOUT": "timeout",
     "REPAIR_MAX_ATTEMPTS": "max_attempts",
     "REPAIR_MAX_REASKS": "max_reasks",
+    "REPAIR_VERIFY": "verify",
+    "REPAIR_VERIFY_MODEL": "verify_model",
 }
 
 NO_ENDPOINT_HELP = (
@@ -78,6 +80,14 @@ class RepairConfig(BaseModel):
     )
     glossary_pass: bool = Field(
         default=True, description="ask the model once per article for one spelling per name"
+    )
+    verify: Literal["model", "rules"] = Field(
+        default="model",
+        description="model: the ledger, then the model checks each changed paragraph's "
+        "meaning against its source; rules: the ledger only",
+    )
+    verify_model: str | None = Field(
+        default=None, description="the model for the meaning check (default: `model`)"
     )
     request_log: str | None = Field(
         default=None, description="append every request and its answer to this file (JSON lines)"

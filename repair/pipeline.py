@@ -36,6 +36,7 @@ from repair.glossary import (
 )
 from repair.llm import ChatModel, ChatReply, ChatRequest, ClientArg, open_model
 from repair.results import (
+    CallPurpose,
     CallRecord,
     Glossary,
     ParagraphResult,
@@ -44,8 +45,10 @@ from repair.results import (
     RepairResult,
     Timings,
     Usage,
+    Verification,
 )
 from repair.validation import check, validate_paragraph
+from repair.verify import Pair, Verdict, verify_pairs, worth_checking
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +92,7 @@ class _Run:
     glossary: Glossary = field(default_factory=Glossary)
     format: Format = Format.TEXT
     paragraphs: dict[str, Paragraph] = field(default_factory=dict)
+    verification: Verification = field(default_factory=Verification)
 
     @contextmanager
     def local(self) -> Iterator[None]:
@@ -129,6 +133,7 @@ async def arepair_article(
         local_s=local_plan_s,
         format=article_format,
         paragraphs={p.id: p for p in document.paragraphs},
+        verification=Verification(mode=config.verify),
     )
     with run.local():
         clusters = find_clusters(formats.words(document) if document.paragraphs else text)
@@ -188,7 +193,7 @@ async def _glossary(run: _Run, clusters: list[NameCluster]) -> Glossary:
         return with_pins(Glossary(), run.config.glossary)
 
     async def ask(request: ChatRequest) -> ChatReply:
-        return await _call(run, request, -1, [])
+        return await _call(run, request, -1, [], purpose="glossary")
 
     glossary, notes = await build_glossary(clusters, ask, run.config.model, run.config.glossary)
     run.notes.extend(notes)
@@ -249,6 +254,8 @@ async def _repair_chunk(run: _Run, chunk: Chunk, glossary: Glossary) -> dict[str
             run.notes.extend(f"chunk {chunk.index + 1}: {note}" for note in parsed.notes)
             with run.local():
                 feedback = _accept(parsed, chunk, outcomes, glossary.mapping(), run.paragraphs)
+            if config.verify == "model":
+                feedback += await _verify(run, chunk, pending, outcomes)
             pending = [i for i in pending if outcomes[i].text is None]
             continue
         # Nothing in this answer is usable.
@@ -285,18 +292,76 @@ def _request(
     )
 
 
-async def _call(run: _Run, request: ChatRequest, chunk: int, pending: list[str]) -> ChatReply:
+async def _verify(
+    run: _Run, chunk: Chunk, asked: list[str], outcomes: dict[str, _UnitOutcome]
+) -> list[str]:
+    """The meaning check of the units this answer repaired and the ledger accepted.
+
+    One request for all of them. A unit the verifier shows to say something else goes back
+    to pending with the difference as feedback; an unusable answer leaves the ledger's word.
+    """
+    texts = {u.id: u.text for u in chunk.units}
+    pairs = [
+        Pair.of(uid, texts[uid], text)
+        for uid in asked
+        if (text := outcomes[uid].text) is not None and worth_checking(texts[uid], text)
+    ]
+    if not pairs:
+        return []
+    ids = [p.id for p in pairs]
+
+    async def ask(request: ChatRequest) -> ChatReply:
+        return await _call(run, request, chunk.index, ids, purpose="verify")
+
+    verdict: Verdict = await verify_pairs(pairs, ask, run.config.verify_model or run.config.model)
+    stats = run.verification
+    stats.paragraphs += len(pairs)
+    stats.discarded += verdict.discarded
+    if verdict.discarded:
+        run.notes.append(
+            f"chunk {chunk.index + 1}: verification: {verdict.discarded} difference(s) "
+            "quoted text that is not there, ignored"
+        )
+    if verdict.failure:
+        stats.failures += 1
+        run.notes.append(
+            f"chunk {chunk.index + 1}: verification: {verdict.failure}; the ledger's word stands"
+        )
+    feedback: list[str] = []
+    for uid, differences in verdict.differences.items():
+        messages = [d.message for d in differences]
+        stats.findings += len(messages)
+        outcome = outcomes[uid]
+        outcome.text = None
+        outcome.findings = messages
+        outcome.keep(ReasonCode.MEANING_CHANGED, f"the repair changed the meaning: {messages[0]}")
+        feedback.extend(f"{uid}: {m}" for m in messages)
+    return feedback
+
+
+async def _call(
+    run: _Run,
+    request: ChatRequest,
+    chunk: int,
+    pending: list[str],
+    *,
+    purpose: CallPurpose = "repair",
+) -> ChatReply:
     """One request, counted: usage, timing and a call record (chunk -1 is the glossary)."""
     async with run.semaphore:
         started = time.perf_counter()
         reply = await run.model.complete(request)
     run.usage.add(reply.usage)
     run.model_wait_s += reply.wait_s
+    if purpose == "verify":
+        run.verification.calls += 1
+        run.verification.usage.add(reply.usage)
     run.calls.append(
         CallRecord(
             chunk=chunk,
             model=request.model,
             units=list(pending),
+            purpose=purpose,
             attempts=reply.attempts,
             finish_reason=reply.finish_reason,
             prompt_tokens=reply.usage.prompt_tokens,
@@ -489,4 +554,5 @@ def _stitch(
         glossary=run.glossary,
         edits=edits,
         notes=run.notes,
+        verification=run.verification,
     )

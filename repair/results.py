@@ -28,11 +28,23 @@ class ReasonCode(StrEnum):
     MARKUP_CHANGED = "markup-changed"  # placeholders or the paragraph's markup moved
     FACTS_CHANGED = "facts-changed"  # the validator found a changed fact
     FACTS_UNCHECKED = "facts-unchecked"  # the facts could not be compared at all
+    MEANING_CHANGED = "meaning-changed"  # the verifier showed the repair says something else
 
 
 IssueKind = Literal[
-    "number", "date", "entity", "quote", "negation", "omission", "addition", "structure"
+    "number",
+    "date",
+    "entity",
+    "quote",
+    "negation",
+    "omission",
+    "addition",
+    "structure",
+    "meaning",  # found by the model verifier (repair.verify), its spans checked verbatim
 ]
+
+# What a request was for: repairs, the article's glossary, or checking a repair's meaning.
+CallPurpose = Literal["repair", "glossary", "verify"]
 
 
 # --- what the validator found ---------------------------------------------------------
@@ -114,6 +126,7 @@ class CallRecord(BaseModel):
     chunk: int
     model: str
     units: list[str]
+    purpose: CallPurpose = Field(default="repair", description="what the request was for")
     attempts: int = Field(description="transport attempts this request took")
     finish_reason: str
     prompt_tokens: int
@@ -181,6 +194,20 @@ class Timings(BaseModel):
     )
 
 
+class Verification(BaseModel):
+    """What the meaning check (repair.verify) did for one article, to be counted and priced."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Literal["model", "rules"] = "rules"
+    calls: int = 0
+    paragraphs: int = Field(default=0, description="paragraph checks asked for")
+    findings: int = Field(default=0, description="differences whose spans checked out")
+    discarded: int = Field(default=0, description="differences thrown out: spans not verbatim")
+    failures: int = Field(default=0, description="verification answers that could not be used")
+    usage: Usage = Field(default_factory=Usage)
+
+
 class RepairResult(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -197,6 +224,7 @@ class RepairResult(BaseModel):
     glossary: Glossary = Field(default_factory=Glossary)
     notes: list[str] = Field(default_factory=list)
     edits: list[Edit] = Field(default_factory=list)
+    verification: Verification = Field(default_factory=Verification)
     report: ValidationReport | None = Field(
         default=None, description="the whole article checked against its source, fact by fact"
     )

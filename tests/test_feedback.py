@@ -78,7 +78,7 @@ def test_repair_fix_exits_1_when_a_fact_keeps_changing(
     article = tmp_path / "a.txt"
     article.write_text(SOURCE, encoding="utf-8")
     server.script(*["change-number"] * 3)
-    code = main(["fix", str(article), "--base-url", server.base_url])
+    code = main(["fix", str(article), "--base-url", server.base_url, "--verify", "rules"])
     out, err = capsys.readouterr()
     assert code == 1
     assert "50-day" in out  # the original paragraph, not the changed one

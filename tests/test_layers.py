@@ -32,6 +32,7 @@ FLOORS: list[tuple[str, ...]] = [
         "repair.prompts",
         "repair.answer",
         "repair.glossary",
+        "repair.verify",
         "repair.edits",
         "repair.pipeline",
     ),

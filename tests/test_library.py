@@ -61,7 +61,7 @@ async def test_an_injected_openai_client_is_used(server: FakeServer) -> None:
         http_client=http,
         default_headers={"x-cms": "yes"},
     )
-    result = await arepair_article(SOURCE, RepairConfig(model="m"), client=client)
+    result = await arepair_article(SOURCE, RepairConfig(model="m", verify="rules"), client=client)
     await http.aclose()
     assert result.text == EXPECTED and seen == ["yes"]
 

@@ -24,6 +24,9 @@ from repair.formats import Format, parse, words
 from repair.glossary import deterministic, find_clusters, relevant, request_messages
 from repair.llm.tokens import count_tokens, prompt_tokens
 from repair.pricing import cost_of
+from repair.results import Usage
+from repair.verify import Pair
+from repair.verify import request_messages as verify_messages
 
 # OpenAI caches a prompt prefix of at least this many tokens; a shorter one is never cached.
 CACHEABLE_PREFIX_TOKENS = 1024
@@ -71,7 +74,14 @@ def estimate(
         if previous is not None:
             previous.close()
     result.reasons = dict(reasons.most_common())
-    result.cost_usd = cost_of([(config.model, result.usage)], options.prices)
+    # The meaning check may run on a model of its own, at its own price.
+    repairs = result.usage.model_copy()
+    for field in ("calls", "prompt_tokens", "completion_tokens", "cached_tokens"):
+        setattr(repairs, field, getattr(repairs, field) - getattr(result.verification, field))
+    verify_model = config.verify_model or config.model
+    result.cost_usd = cost_of(
+        [(config.model, repairs), (verify_model, result.verification)], options.prices
+    )
     return result
 
 
@@ -90,23 +100,32 @@ def _estimate_article(
     document = parse(text, fmt)
     article_plan = plan(document, config.chunk_chars, config.context_chars)
     clusters = find_clusters(words(document)) if config.glossary_pass else []
-    requests: list[tuple[list[dict[str, str]], int]] = []
+    requests: list[tuple[list[dict[str, str]], int, bool]] = []  # (messages, output, verify)
     if clusters:
-        requests.append((request_messages(clusters), 16 + 20 * len(clusters)))
+        requests.append((request_messages(clusters), 16 + 20 * len(clusters), False))
     stand_in = deterministic(clusters)  # the model's glossary is about as long
     for chunk in article_plan.chunks:
         passage = "\n".join(u.text for u in chunk.units)
         messages = prompts.messages(chunk, config.style, glossary=relevant(stand_in, passage))
         # A repair is about as long as its passage, plus the paragraph tags.
-        requests.append((messages, count_tokens(passage) + 2 * len(chunk.units)))
+        requests.append((messages, count_tokens(passage) + 2 * len(chunk.units), False))
+        if config.verify == "model":
+            # Every paragraph taken as changed, its repair as long as its source: the most
+            # the check can cost; the usual answer is an empty list per paragraph.
+            pairs = [Pair.of(u.id, u.text, u.text) for u in chunk.units]
+            requests.append((verify_messages(pairs), 10 * len(pairs) + 4, True))
     into.chunks += len(article_plan.chunks)
-    for messages, completion in requests:
-        into.calls += 1
-        into.usage.calls += 1
-        into.usage.prompt_tokens += prompt_tokens(messages)
-        into.usage.completion_tokens += completion
+    for messages, completion, verify in requests:
         system = messages[0]["content"]
         size = count_tokens(system)
-        if system in systems and size >= CACHEABLE_PREFIX_TOKENS:
-            into.usage.cached_tokens += size
+        usage = Usage(
+            calls=1,
+            prompt_tokens=prompt_tokens(messages),
+            completion_tokens=completion,
+            cached_tokens=size if system in systems and size >= CACHEABLE_PREFIX_TOKENS else 0,
+        )
         systems.add(system)
+        into.calls += 1
+        into.usage.add(usage)
+        if verify:
+            into.verification.add(usage)

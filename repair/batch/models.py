@@ -236,6 +236,9 @@ class Estimate(BaseModel):
         default=0, description="first requests; re-asks after failed checks add more"
     )
     usage: Usage = Field(default_factory=Usage)
+    verification: Usage = Field(
+        default_factory=Usage, description="the meaning check's part of `usage` (--verify model)"
+    )
     cost_usd: float | None = None
 
 
@@ -281,6 +284,8 @@ def settings_fingerprint(config: RepairConfig, template_version: str) -> str:
             "max_reasks",
             "glossary",
             "glossary_pass",
+            "verify",
+            "verify_model",
         }
     )
     shaping["template"] = template_version

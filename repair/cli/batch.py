@@ -267,6 +267,14 @@ def dry_run_table(e: Estimate) -> str:
         f"  calls          {e.calls:>12,}   first requests; re-asks after failed checks add more",
         f"  prompt tokens  {e.usage.prompt_tokens:>12,}   {e.usage.cached_tokens:,} of them cached",
         f"  output tokens  {e.usage.completion_tokens:>12,}",
+        *(
+            [
+                f"  verification   {e.verification.total_tokens:>12,}   tokens of the above, "
+                f"in {e.verification.calls:,} meaning checks (--verify model)"
+            ]
+            if e.verification.calls
+            else []
+        ),
         f"  cost           {_cost(e.cost_usd, [e.model] if e.cost_usd is None else []):>12}",
     ]
     return "\n".join(lines)

@@ -61,6 +61,7 @@ def model_options(command: argparse.ArgumentParser) -> None:
         action="store_true",
         help="skip the per-article call that picks one spelling per name",
     )
+    verify_options(group)
     encoding_option(group)
     format_option(group)
     group.add_argument(
@@ -70,6 +71,22 @@ def model_options(command: argparse.ArgumentParser) -> None:
         help="refuse larger articles (default 2,000,000)",
     )
     log_requests_option(group)
+
+
+def verify_options(group: argparse._ActionsContainer, *, default: str | None = None) -> None:
+    group.add_argument(
+        "--verify",
+        choices=["model", "rules"],
+        default=default,
+        help="model: after the fact ledger, the model checks each changed paragraph's meaning "
+        "against its source (one more request per chunk); rules: the ledger only "
+        f"(env REPAIR_VERIFY, default {default or 'model'})",
+    )
+    group.add_argument(
+        "--verify-model",
+        metavar="NAME",
+        help="model for the meaning check, e.g. a cheaper one (default: --model)",
+    )
 
 
 def log_requests_option(group: argparse._ActionsContainer) -> None:
@@ -125,6 +142,8 @@ def config_from(args: argparse.Namespace) -> RepairConfig:
         glossary=load_glossary_file(args.glossary) if args.glossary else None,
         glossary_pass=False if args.no_glossary else None,
         request_log=args.log_requests,
+        verify=args.verify,
+        verify_model=args.verify_model,
     )
 
 

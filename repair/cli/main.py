@@ -33,6 +33,7 @@ from repair.cli.common import (
     log_requests_option,
     model_options,
     read_article,
+    verify_options,
 )
 from repair.cli.output import check_writable, emit
 from repair.config import RepairConfig
@@ -42,6 +43,7 @@ from repair.pipeline import repair_article
 from repair.testing.fake import FakeServer
 from repair.testing.golden import load_case, load_cases
 from repair.validation import check
+from repair.verify import ModelVerifier
 
 FIX_EXAMPLES = """\
 examples:
@@ -231,7 +233,7 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction[Any]]
 
     check = commands.add_parser(
         "check",
-        help="check a repair against its source: did any fact change? (no model)",
+        help="check a repair against its source: did any fact change? (--verify model: meaning)",
         description="Compare an article with its repair, fact by fact. Deterministic, no model.",
         epilog=CHECK_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -240,6 +242,20 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction[Any]]
     check.add_argument("repaired", help="the repaired article")
     check.add_argument("--json", action="store_true", help="print the ValidationReport as JSON")
     check.add_argument("--glossary", metavar="FILE", help="spelling changes that are allowed")
+    meaning = check.add_argument_group(
+        "meaning (optional: a model compares each changed paragraph with its source)"
+    )
+    verify_options(meaning, default="rules")
+    meaning.add_argument("--model", help="model name (env REPAIR_MODEL, default gpt-4o-mini)")
+    meaning.add_argument(
+        "--base-url", help="endpoint, e.g. http://localhost:11434/v1 (env OPENAI_BASE_URL)"
+    )
+    meaning.add_argument(
+        "--api-key-env",
+        default="OPENAI_API_KEY",
+        metavar="VAR",
+        help="environment variable holding the API key (default OPENAI_API_KEY)",
+    )
     encoding_option(check, of="both files")
     format_option(check)
     check.set_defaults(run=_run_check)
@@ -311,7 +327,20 @@ def _run_check(args: argparse.Namespace) -> int:
     repaired = read_article(args.repaired, args.encoding)
     glossary = load_glossary_file(args.glossary) if args.glossary else None
     fmt = formats.resolve(args.format, source, None if args.source == "-" else args.source)
-    report = check(source, repaired, fmt, glossary=glossary)
+    verifier = None
+    if args.verify == "model":
+        config = RepairConfig.from_env(
+            model=args.model,
+            base_url=args.base_url,
+            api_key_env=args.api_key_env,
+            verify_model=args.verify_model,
+        )
+        config.endpoint()  # fail before any work when nothing is configured
+        verifier = ModelVerifier(config)
+    report = check(source, repaired, fmt, glossary=glossary, verifier=verifier)
+    if verifier is not None:
+        for failure in verifier.failures:
+            print(f"repair check: meaning not checked: {failure}", file=sys.stderr)
     if args.json:
         print(report.model_dump_json(indent=2))
     elif report.ok:

@@ -25,6 +25,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -50,6 +51,11 @@ ANSWER_FAULTS = (
     "invent-entity",
     "drop-placeholder",
     "duplicate-placeholder",
+    "swap-meaning",
+    # Answers to a verification request (see `_verification`).
+    "invent-span",
+    "not-json",
+    "false-alarm",
 )
 STATUS_FAULTS = ("400", "401", "403", "404")
 FAULTS = TRANSPORT_FAULTS + ANSWER_FAULTS + STATUS_FAULTS
@@ -57,6 +63,22 @@ FAULTS = TRANSPORT_FAULTS + ANSWER_FAULTS + STATUS_FAULTS
 _TAGGED = re.compile(r"^(P\d+(?:\.\d+)?)(?:\|[a-z]+)? (.*)$")
 _FENCE = re.compile(r"^@@\d{6}@@ ")
 _NUMBER = re.compile(r"\d+")
+_PAIRS = re.compile(r"^@@\d{6}@@ pairs$")
+_PAIR_LINE = re.compile(r"^(P\d+(?:\.\d+)?) (source|repair): (.*)$")
+
+# Words whose swap reverses a claim and that the fact ledger cannot see: "swap-meaning"
+# plants the first one found in an answer, as a model that misreads the source would.
+ANTONYMS: dict[str, str] = {
+    "increase": "decrease",
+    "increased": "decreased",
+    "rose": "fell",
+    "more": "less",
+    "after": "before",
+    "higher": "lower",
+    "won": "lost",
+    "support": "oppose",
+    "will": "may",
+}
 
 
 def _normal(text: str) -> str:
@@ -235,6 +257,11 @@ class FakeServer:
             self.user_messages.append(str(user))
         if "@@NAMES-" in str(user):
             return self._glossary(str(user), fault), "stop", []
+        pairs = _pairs(str(user))
+        if pairs:
+            if fault == "refusal":
+                return "I'm sorry, but I can't help with that request.", "stop", []
+            return self._verification(pairs, fault), "stop", [pid for pid, _, _ in pairs]
         units = _passage(str(user))
         lines = [f"{uid} {self.answers.get(_normal(text), text)}" for uid, text in units]
         ids = [uid for uid, _ in units]
@@ -252,6 +279,8 @@ class FakeServer:
             lines = [*lines, lines[0]]
         if fault == "change-number":
             lines = _change_first_number(lines)
+        if fault == "swap-meaning":
+            lines = _swap_meaning(lines)
         if fault in ("drop-placeholder", "duplicate-placeholder"):
             lines = _spoil_placeholder(lines, drop=fault == "drop-placeholder")
         content = "\n".join(lines)
@@ -283,6 +312,29 @@ class FakeServer:
         if fault == "invent-entity":
             chosen.append({"cluster": "E999", "canonical": "Joe Bloggs", "role": "invented"})
         return json.dumps({"entities": chosen})
+
+    def _verification(self, pairs: list[tuple[str, str, str]], fault: str | None) -> str:
+        """No difference where the repair is the golden reference; where it is not, the
+        first differing span of words, quoted from both texts, as a careful model would."""
+        if fault == "not-json":
+            return "The repairs look faithful to me; I found no differences of meaning."
+        answer = []
+        for pid, source, repair in pairs:
+            differences = []
+            reference = self.answers.get(_normal(source))
+            if reference is not None and _normal(reference) != _normal(repair):
+                found = _difference(source, _normal(reference), repair)
+                if found:
+                    differences.append(found)
+            if fault == "false-alarm" and not differences:
+                first = source.split()[0] if source.split() else ""
+                reason = "the repair sounds more certain than the source"
+                differences.append(_found("certainty", first, " ".join(repair.split()[:2]), reason))
+            if fault == "invent-span":
+                reason = "the repair reverses the claim"
+                differences.append(_found("contradicted", "prices rose", "prices fell", reason))
+            answer.append({"id": pid, "differences": differences})
+        return json.dumps({"paragraphs": answer})
 
     def _entity_for(self, spellings: list[str]) -> dict[str, Any] | None:
         wanted = {_fold(s) for s in spellings}
@@ -345,6 +397,63 @@ def _clusters(user: str) -> list[tuple[str, list[str]]]:
             spellings = [re.sub(r" \(\d+\)$", "", s.strip()) for s in match.group(2).split(" | ")]
             found.append((match.group(1), spellings))
     return found
+
+
+def _pairs(user: str) -> list[tuple[str, str, str]]:
+    """(id, source, repair) from a verification request's fenced "P3 source: ..." lines."""
+    if not any(_PAIRS.match(line) for line in user.splitlines()):
+        return []
+    sources: dict[str, str] = {}
+    found = []
+    for line in user.splitlines():
+        match = _PAIR_LINE.match(line)
+        if match and match.group(2) == "source":
+            sources[match.group(1)] = match.group(3)
+        elif match and match.group(1) in sources:
+            found.append((match.group(1), sources[match.group(1)], match.group(3)))
+    return found
+
+
+def _found(kind: str, source: str, repair: str, reason: str) -> dict[str, str]:
+    return {"kind": kind, "source_span": source, "repair_span": repair, "reason": reason}
+
+
+def _difference(source: str, reference: str, repair: str) -> dict[str, str] | None:
+    """The first span where `repair` says other words than `reference`, located in the
+    source too; a respelled name (capitalised on both sides) is no difference."""
+    ref, rep = reference.split(), repair.split()
+    for op, i1, i2, j1, j2 in SequenceMatcher(None, ref, rep, autojunk=False).get_opcodes():
+        if op == "equal":
+            continue
+        was, now = " ".join(ref[i1:i2]), " ".join(rep[j1:j2])
+        if ref[i1:i2] and rep[j1:j2] and all(w[:1].isupper() for w in ref[i1:i2] + rep[j1:j2]):
+            continue
+        kind = "dropped" if not now else "added" if not was else "contradicted"
+        if any(c.isdigit() for c in was + now):
+            kind = "number"
+        elif {_fold(w) for w in rep[j1:j2]} & {"may", "might", "could"}:
+            kind = "certainty"
+        if was and was not in source:
+            # The reference's words are not the garbled source's: quote what surrounds
+            # the change instead, if the source has it.
+            was = next((w for w in ref[max(0, i1 - 1) : i2 + 1] if w in source), "")
+            if not was and kind != "added":
+                continue
+        return _found(kind, was, now, f'"{was or "(nothing)"}" became "{now or "(nothing)"}"')
+    return None
+
+
+def _swap_meaning(lines: list[str]) -> list[str]:
+    """Swap the first word of the answer found in ANTONYMS for its opposite."""
+    for i, line in enumerate(lines):
+        tag, _, text = line.partition(" ")
+        for word, opposite in ANTONYMS.items():
+            match = re.search(rf"\b{word}\b", text)
+            if match:
+                lines = list(lines)
+                lines[i] = f"{tag} {text[: match.start()]}{opposite}{text[match.end() :]}"
+                return lines
+    return lines
 
 
 def _change_first_number(lines: list[str]) -> list[str]:

@@ -7,7 +7,8 @@ checks, one module each: `mentions` (numbers, dates, names), `quotes`, `coverage
 two sides up first, `findings` is what a check returns.
 """
 
-from repair.validation.compare import validate, validate_paragraph
+from repair.validation.compare import avalidate, validate, validate_paragraph
 from repair.validation.document import check
+from repair.validation.meaning import Verifier
 
-__all__ = ["check", "validate", "validate_paragraph"]
+__all__ = ["Verifier", "avalidate", "check", "validate", "validate_paragraph"]

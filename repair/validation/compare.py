@@ -29,16 +29,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from repair.aio import run_sync
 from repair.errors import FactError
 from repair.results import TextSpan, ValidationIssue, ValidationReport
 from repair.validation.coverage import check_coverage
 from repair.validation.findings import Finding, Pair, read_pair, short
+from repair.validation.meaning import Verifier
 from repair.validation.mentions import check_dates, check_names, check_numbers
 from repair.validation.negations import check_negations
 from repair.validation.paragraphs import align_paragraphs, joined, paragraphs
 from repair.validation.quotes import check_quotes
 
-__all__ = ["validate", "validate_paragraph"]
+__all__ = ["avalidate", "validate", "validate_paragraph"]
 
 
 # The checks, in the order their issues are reported.
@@ -106,13 +108,74 @@ def _span(text: str, where: tuple[int, int] | None) -> TextSpan | None:
 
 
 def validate(
-    source: str, repaired: str, *, glossary: Mapping[str, str] | None = None
+    source: str,
+    repaired: str,
+    *,
+    glossary: Mapping[str, str] | None = None,
+    verifier: Verifier | None = None,
 ) -> ValidationReport:
-    """Compare an article with its repair, paragraph by paragraph."""
+    """Compare an article with its repair, paragraph by paragraph.
+
+    With a `verifier`, the paragraphs that changed and passed the ledger are then checked
+    for meaning by it (one request); its findings are added, never subtracted.
+    """
+    if verifier is not None:
+        return run_sync(avalidate(source, repaired, glossary=glossary, verifier=verifier))
+    report, _ = _compare(source, repaired, glossary)
+    return report
+
+
+async def avalidate(
+    source: str,
+    repaired: str,
+    *,
+    glossary: Mapping[str, str] | None = None,
+    verifier: Verifier | None = None,
+) -> ValidationReport:
+    """`validate` for async callers (a CMS handler): the verifier's request is awaited."""
+    report, clean = _compare(source, repaired, glossary)
+    if verifier is None or not clean:
+        return report
+    found = await verifier.averify([(pid, s, r) for pid, s, r, _, _ in clean])
+    where = {pid: (s, r, s_map, r_map) for pid, s, r, s_map, r_map in clean}
+    added = []
+    for issue in found:
+        if issue.paragraph not in where:
+            continue  # about a paragraph it was not asked about: nothing to place it in
+        s_text, r_text, s_map, r_map = where[issue.paragraph]
+        added.append(
+            issue.model_copy(
+                update={
+                    "source": _moved(_located(issue.source, s_text), s_map),
+                    "repaired": _moved(_located(issue.repaired, r_text), r_map),
+                }
+            )
+        )
+    issues = report.issues + added
+    return ValidationReport(ok=not issues, issues=issues)
+
+
+# (paragraph id, source text, repaired text, and their offset maps) of a changed paragraph
+_Changed = tuple[str, str, str, list[tuple[int, int]], list[tuple[int, int]]]
+
+
+def _located(span: TextSpan | None, text: str) -> TextSpan | None:
+    """The span found again in `text` (the verifier quoted a one-line form of it)."""
+    if span is None:
+        return None
+    start = text.find(span.text)
+    return _span(text, (start, start + len(span.text))) if start >= 0 else None
+
+
+def _compare(
+    source: str, repaired: str, glossary: Mapping[str, str] | None
+) -> tuple[ValidationReport, list[_Changed]]:
+    """The ledger's report, and the changed paragraphs it found nothing wrong with."""
     if not isinstance(source, str) or not isinstance(repaired, str):
         raise FactError("validate needs two strings")
     src, rep = paragraphs(source), paragraphs(repaired)
     issues: list[ValidationIssue] = []
+    clean: list[_Changed] = []
     groups = align_paragraphs(src, rep)
     if len(src) != len(rep) or any(len(s) != 1 or len(r) != 1 for s, r in groups):
         message = (
@@ -164,7 +227,10 @@ def validate(
         r_text, r_map = joined(rr)
         if s_text == r_text:
             continue  # a paragraph left as it was changes no fact
-        for issue in validate_paragraph(s_text, r_text, glossary=glossary, paragraph_id=pid):
+        found = validate_paragraph(s_text, r_text, glossary=glossary, paragraph_id=pid)
+        if not found:
+            clean.append((pid, s_text, r_text, s_map, r_map))
+        for issue in found:
             issues.append(
                 issue.model_copy(
                     update={
@@ -173,7 +239,7 @@ def validate(
                     }
                 )
             )
-    return ValidationReport(ok=not issues, issues=issues)
+    return ValidationReport(ok=not issues, issues=issues), clean
 
 
 def _moved(span: TextSpan | None, pieces: list[tuple[int, int]]) -> TextSpan | None:

@@ -8,6 +8,7 @@ from repair.formats import Format, parse, words
 from repair.results import ValidationIssue, ValidationReport
 from repair.validation.compare import validate
 from repair.validation.markup import html_skeleton, markdown_skeleton, structure_problems
+from repair.validation.meaning import Verifier
 
 
 def check(
@@ -16,11 +17,15 @@ def check(
     fmt: Format = Format.TEXT,
     *,
     glossary: Mapping[str, str] | None = None,
+    verifier: Verifier | None = None,
 ) -> ValidationReport:
-    """The facts of the words compared, and for HTML and Markdown the markup around them."""
+    """The facts of the words compared, and for HTML and Markdown the markup around them;
+    with a `verifier`, the meaning of each changed paragraph too (see `validate`)."""
     if fmt is Format.TEXT:
-        return validate(source, repaired, glossary=glossary)
-    facts = validate(words(parse(source, fmt)), words(parse(repaired, fmt)), glossary=glossary)
+        return validate(source, repaired, glossary=glossary, verifier=verifier)
+    facts = validate(
+        words(parse(source, fmt)), words(parse(repaired, fmt)), glossary=glossary, verifier=verifier
+    )
     skeleton = html_skeleton if fmt is Format.HTML else markdown_skeleton
     markup = [
         ValidationIssue(kind="structure", paragraph=None, source=None, repaired=None, message=m)

@@ -35,7 +35,8 @@ def run_cli(
     src: Path, out: Path, server: FakeServer, capsys: pytest.CaptureFixture[str], *extra: str
 ) -> tuple[int, str]:
     argv = ["batch", str(src), "--out", str(out), "--base-url", server.base_url]
-    code = main([*argv, "--progress", "none", "--no-glossary", *extra])
+    # The ledger only: these tests count the requests each article makes.
+    code = main([*argv, "--progress", "none", "--no-glossary", "--verify", "rules", *extra])
     return code, capsys.readouterr().err
 
 

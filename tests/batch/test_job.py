@@ -424,6 +424,7 @@ def _batch_process(src: Path, out: Path, server: FakeServer, *extra: str) -> sub
     env = {**os.environ, "OPENAI_API_KEY": TEST_KEY, "PYTHONUNBUFFERED": "1"}
     argv = [sys.executable, "-m", "repair", "batch", str(src), "--out", str(out)]
     argv += ["--base-url", server.base_url, "--model", "main-model", "--progress", "none"]
+    argv += ["--verify", "rules"]  # as config_for: the same settings, the same fingerprint
     return subprocess.Popen(
         [*argv, *extra], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -634,7 +635,7 @@ def test_dry_run_counts_the_work_and_makes_no_request(
 ) -> None:
     src, out = three_articles(tmp_path), tmp_path / "out"
     argv = ["batch", str(src), "--out", str(out), "--base-url", server.base_url]
-    argv += ["--model", "main-model", "--price", "main-model=1,2,0.5"]
+    argv += ["--model", "main-model", "--price", "main-model=1,2,0.5", "--verify", "rules"]
     code = main([*argv, "--dry-run"])
     printed, _ = capsys.readouterr()
     assert code == 0 and requests(server) == 0 and not out.exists()

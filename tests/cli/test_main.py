@@ -50,7 +50,8 @@ def test_fix_prints_the_repair_and_exits_0(
 def test_fix_json_and_output_file(
     server: FakeServer, article: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, _ = run(["fix", str(article), "--base-url", server.base_url, "--json"], capsys)
+    argv = ["fix", str(article), "--base-url", server.base_url, "--json", "--verify", "rules"]
+    code, out, _ = run(argv, capsys)
     result = json.loads(out)
     assert code == 0 and result["text"] == small_article()[1]
     assert {p["status"] for p in result["paragraphs"]} == {"repaired"}
