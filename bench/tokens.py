@@ -6,6 +6,7 @@ the first line says which): prompt and completion tokens per article token, call
 article, the share of prompt tokens in the byte-identical system prefix (what providers
 cache), what the per-call extras of the repair calls (context, glossary lines, fences,
 tags, restated task) add to the article's tokens, and, apart, what the glossary call adds.
+The meaning check (`--verify model`) is left out here: `bench/meaning.py` measures it.
 
     python bench/tokens.py [--chunk-chars N]
 """
@@ -41,6 +42,7 @@ def main() -> None:
             base_url=server.base_url,
             api_key=SecretStr("bench"),
             chunk_chars=args.chunk_chars,
+            verify="rules",  # the repair's own economy; bench/meaning.py prices the check
         )
         for case in load_cases():
             result = repair_article(case.input, config)
