@@ -3,14 +3,17 @@
 A sentence is reduced to what it says, one unit at a time (a content word's stem or a
 number's value); two token lists are matched tolerantly ("Witcooff" / "Witkoff", "ten" /
 "10"); the sentences of a paragraph and of its repair are aligned monotonically (one
-source sentence may become two, or two one) by the tokens they share; and the edit
-regions of two word lists are found after a longest common subsequence.
+source sentence may become two, or two one) by the tokens they share, a long paragraph
+between anchors and in a band around the diagonal, so that its cost grows with its length;
+and the edit regions of two word lists are found after a longest common subsequence.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
+from itertools import accumulate, pairwise
 from typing import NamedTuple
 
 from rapidfuzz.distance import Indel
@@ -122,41 +125,162 @@ class Group(NamedTuple):
 
 _SHAPES = ((1, 1), (1, 2), (2, 1), (2, 2), (1, 3), (3, 1), (1, 0), (0, 1))
 _SKIP = 0.75  # cost of leaving one token unaligned by dropping its whole sentence
+# Sentences either side of the diagonal searched at first. A repair splits, merges, drops
+# or adds a sentence here and there, each of which moves the alignment one sentence off
+# the diagonal; when the best path runs along the band's edge, the band is doubled (as in
+# Moore's aligner), up to `_WIDEST`. A paragraph of up to `_BAND` sentences a side is
+# searched whole, as is any stretch of a longer one between two anchors.
+_BAND = 6
+_WIDEST = 48
 
 
 def align_sentences(src: list[list[Tok]], rep: list[list[Tok]]) -> list[Group]:
-    """Monotone alignment of sentences minimising unmatched tokens (a Gale-Church walk)."""
+    """Monotone alignment of sentences minimising unmatched tokens (a Gale-Church walk).
+
+    The table of a long paragraph is cut at anchors (`_anchors`) and each stretch between
+    two is searched in a band around its diagonal: the cost grows with the paragraph's
+    length, not with its square.
+    """
     n, m = len(src), len(rep)
     if n == m and all(_close(s, r) for s, r in zip(src, rep, strict=True)):
         return [Group((i,), (i,)) for i in range(n)]  # the usual case: sentence for sentence
+    pairing = _Pairing(src, rep)
+    cuts = [(0, 0), *(_anchors(pairing) if max(n, m) > _BAND else []), (n, m)]
+    return [g for (i, j), (p, q) in pairwise(cuts) for g in _search(pairing, i, p, j, q)]
+
+
+def _anchors(pairing: _Pairing) -> list[tuple[int, int]]:
+    """Points (i, j) the alignment passes through: between two source sentences in a row
+    that each pair with one repair sentence, those two in a row too.
+
+    A pair is a source sentence and a repair sentence near the diagonal that share half
+    their tokens exactly (so `_close`), and neither shares as much with another sentence
+    near it: where the fast path takes the paragraph sentence for sentence, this takes
+    those stretches of it, and leaves the DP the rest.
+    """
+    n, m = len(pairing.src), len(pairing.rep)
+    band = _Band(0, n, 0, m, _BAND)
+    close = [
+        (i, j)
+        for i in range(n)
+        for j in range(band.lo(i), min(band.hi(i), m - 1) + 1)
+        if pairing.same_sentence(i, j)
+    ]
+    per_src = Counter(i for i, _ in close)
+    per_rep = Counter(j for _, j in close)
+    sure = {(i, j) for i, j in close if per_src[i] == 1 and per_rep[j] == 1}
+    cuts: list[tuple[int, int]] = []
+    for i, j in sorted(sure):
+        if (i - 1, j - 1) in sure and (not cuts or j > cuts[-1][1]):
+            cuts.append((i, j))
+    return cuts
+
+
+def _search(pairing: _Pairing, i: int, p: int, j: int, q: int) -> list[Group]:
+    """The alignment of source sentences i..p-1 with repair sentences j..q-1."""
+    width = _BAND
+    while True:
+        band = _Band(i, p, j, q, width)
+        groups, on_edge = _walk(pairing, band)
+        if not on_edge or band.whole or width >= _WIDEST:
+            return groups
+        width *= 2
+
+
+class _Band:
+    """The cells (i, j) searched of the table from (i0, j0) to (n, m): those near its
+    diagonal.
+
+    Row i spans from `width` before the diagonal at i to `width` past it at i + 1, so that
+    each row overlaps the next and a path can always reach (n, m).
+    """
+
+    def __init__(self, i0: int, n: int, j0: int, m: int, width: int) -> None:
+        self.i0, self.n, self.j0, self.m = i0, n, j0, m
+        rows, cols = n - i0, m - j0
+        self._lo: list[int] = []
+        self._hi: list[int] = []
+        for k in range(rows + 1):
+            if rows == 0:
+                self._lo.append(j0)
+                self._hi.append(m)
+                continue
+            self._lo.append(j0 + max(0, k * cols // rows - width))
+            self._hi.append(j0 + min(cols, -(-(k + 1) * cols // rows) + width))
+        self.whole = all(lo == j0 for lo in self._lo) and all(hi == m for hi in self._hi)
+
+    def lo(self, i: int) -> int:
+        return self._lo[i - self.i0]
+
+    def hi(self, i: int) -> int:
+        return self._hi[i - self.i0]
+
+    def edge(self, i: int, j: int) -> bool:
+        """Whether (i, j) lies on a side of the band that cuts the table."""
+        return (j == self.lo(i) and j > self.j0) or (j == self.hi(i) and j < self.m)
+
+
+def _walk(pairing: _Pairing, band: _Band) -> tuple[list[Group], bool]:
+    """The cheapest path through the band, and whether it touches the band's edge."""
+    i0, n, j0, m = band.i0, band.n, band.j0, band.m
     inf = float("inf")
-    best = [[inf] * (m + 1) for _ in range(n + 1)]
+    # best[i - i0][j - lo(i)]: the cheapest way to align sentences up to i and j.
+    lo = [band.lo(i) for i in range(i0, n + 1)]
+    best = [[inf] * (band.hi(i) - lo[i - i0] + 1) for i in range(i0, n + 1)]
     back: dict[tuple[int, int], tuple[int, int]] = {}
     best[0][0] = 0.0
-    for i in range(n + 1):
-        for j in range(m + 1):
-            if best[i][j] == inf:
+    s_upto, r_upto = pairing.s_upto, pairing.r_upto
+    for i in range(i0, n + 1):
+        row = best[i - i0]
+        for j in range(lo[i - i0], band.hi(i) + 1):
+            here = row[j - lo[i - i0]]
+            if here == inf:
                 continue
             for a, b in _SHAPES:
-                if i + a > n or j + b > m:
+                p, q = i + a, j + b
+                if p > n or q > m or q < lo[p - i0] or q > band.hi(p):
                     continue
-                s = [t for k in range(i, i + a) for t in src[k]]
-                r = [t for k in range(j, j + b) for t in rep[k]]
+                size = s_upto[p] - s_upto[i] + r_upto[q] - r_upto[j]
                 if a == 0 or b == 0:
-                    cost = _SKIP * (len(s) + len(r)) + 0.1
+                    cost = _SKIP * size + 0.1
                 else:
-                    got_s, got_r = match(s, r)
-                    cost = (len(s) - len(got_s)) + (len(r) - len(got_r)) + 0.5 * (a + b - 2)
-                if best[i][j] + cost < best[i + a][j + b]:
-                    best[i + a][j + b] = best[i][j] + cost
-                    back[(i + a, j + b)] = (a, b)
+                    cost = size - 2 * pairing.pairs(i, p, j, q) + 0.5 * (a + b - 2)
+                if here + cost < best[p - i0][q - lo[p - i0]]:
+                    best[p - i0][q - lo[p - i0]] = here + cost
+                    back[(p, q)] = (a, b)
     groups: list[Group] = []
+    on_edge = False
     i, j = n, m
-    while i or j:
+    while i > i0 or j > j0:
+        on_edge = on_edge or band.edge(i, j)
         a, b = back[(i, j)]
         groups.append(Group(tuple(range(i - a, i)), tuple(range(j - b, j))))
         i, j = i - a, j - b
-    return groups[::-1]
+    return groups[::-1], on_edge
+
+
+class _Pairing:
+    """The sentences of both sides, with what the aligner asks of them again and again."""
+
+    def __init__(self, src: list[list[Tok]], rep: list[list[Tok]]) -> None:
+        self.src, self.rep = src, rep
+        # Tokens in the first i sentences of each side, to size a group at once.
+        self.s_upto = list(accumulate((len(s) for s in src), initial=0))
+        self.r_upto = list(accumulate((len(r) for r in rep), initial=0))
+        self._s_bags = [Counter(t.stem for t in s) for s in src]
+        self._r_bags = [Counter(t.stem for t in r) for r in rep]
+
+    def pairs(self, i: int, p: int, j: int, q: int) -> int:
+        """Tokens of source sentences i..p-1 that pair with repair sentences j..q-1."""
+        a = [t for k in range(i, p) for t in self.src[k]]
+        b = [t for k in range(j, q) for t in self.rep[k]]
+        return len(match(a, b)[0])
+
+    def same_sentence(self, i: int, j: int) -> bool:
+        """Whether source sentence i and repair sentence j share half their tokens exactly
+        (and so are `_close`): one sentence and its repair."""
+        s, r = self._s_bags[i], self._r_bags[j]
+        return bool(s and r) and 4 * (s & r).total() >= s.total() + r.total()
 
 
 # --- edit regions ---------------------------------------------------------------------------
