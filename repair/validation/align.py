@@ -11,7 +11,7 @@ and the edit regions of two word lists are found after a longest common subseque
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from itertools import accumulate, pairwise
 from typing import NamedTuple
@@ -21,6 +21,7 @@ from rapidfuzz.distance import Indel
 from repair.facts.ledger import ParagraphFacts
 from repair.facts.names import same_name
 from repair.facts.numbers import NumberMention, same_value
+from repair.facts.spans import starting_in
 from repair.facts.words import Word
 
 
@@ -35,13 +36,14 @@ class Tok(NamedTuple):
 # --- tokens ---------------------------------------------------------------------------------
 
 
-def sentence_tokens(pf: ParagraphFacts, start: int, end: int) -> list[Tok]:
-    """Content words and strong numbers of text[start:end]."""
-    out = [Tok(w.stem, w, None) for w in pf.words if start <= w.start < end]
-    out += [
-        Tok(f"#{n.value:g}", None, n) for n in pf.numbers if start <= n.start < end and not n.weak
+def sentence_tokens(pf: ParagraphFacts) -> list[list[Tok]]:
+    """Content words and strong numbers of each sentence of a paragraph (each sentence
+    takes its slice of the paragraph's words, found by bisection)."""
+    return [
+        [Tok(w.stem, w, None) for w in starting_in(pf.words, start, end)]
+        + [Tok(f"#{n.value:g}", None, n) for n in starting_in(pf.numbers, start, end) if not n.weak]
+        for start, end in pf.sentences
     ]
-    return out
 
 
 # --- matching tokens ------------------------------------------------------------------------
@@ -298,17 +300,7 @@ def edit_regions(a: Sequence[str], b: Sequence[str]) -> list[tuple[list[int], li
     first = 0
     while first < n and first < m and a[first] == b[first]:
         first += 1
-    lcs = [[0] * (m + 1) for _ in range(n + 1)]
-    below = lcs[n]
-    for i in range(n - 1, first - 1, -1):
-        row, word = lcs[i], a[i]
-        for j in range(m - 1, first - 1, -1):
-            if word == b[j]:
-                row[j] = below[j + 1] + 1
-            else:
-                down, right = below[j], row[j + 1]
-                row[j] = down if down > right else right
-        below = row
+    lcs = _suffix_lcs(a, b, first)
     regions: list[tuple[list[int], list[int]]] = []
     cur: tuple[list[int], list[int]] = ([], [])
     i = j = first
@@ -318,7 +310,7 @@ def edit_regions(a: Sequence[str], b: Sequence[str]) -> list[tuple[list[int], li
                 regions.append(cur)
                 cur = ([], [])
             i, j = i + 1, j + 1
-        elif j < m and (i == n or lcs[i][j + 1] >= lcs[i + 1][j]):
+        elif j < m and (i == n or lcs(i, j + 1) >= lcs(i + 1, j)):
             cur[1].append(j)
             j += 1
         else:
@@ -327,3 +319,65 @@ def edit_regions(a: Sequence[str], b: Sequence[str]) -> list[tuple[list[int], li
     if cur[0] or cur[1]:
         regions.append(cur)
     return regions
+
+
+def _suffix_lcs(a: Sequence[str], b: Sequence[str], first: int) -> Callable[[int, int], int]:
+    """The LCS length of a[i:] and b[j:], for i and j from `first`, as the walk of
+    `edit_regions` reads it.
+
+    Only the diagonals within `width` of the last cell's are filled: a path costing at
+    most `width` insertions and deletions cannot leave them, so every cell whose suffixes
+    are that close is exact, and the walk, which follows a cheapest path and compares the
+    cells beside it, reads the same as from the whole table once the whole walk costs no
+    more than `width`. Two texts that differ in a few words fill a few diagonals, not the
+    square of their length; the width doubles until it holds the walk.
+    """
+    n, m = len(a), len(b)
+    shift = m - n  # the diagonal (j - i) of the last cell
+    width = abs(shift) + 16
+    while True:
+        rows = _banded_lcs(a, b, first, width)
+        lo, row = rows[0]
+        cost = (n - first) + (m - first) - 2 * row[first - lo]
+        if cost <= width or width >= n + m:
+            break
+        width *= 2
+    outside = -(n + m + 1)  # beyond the band: worse than any length
+
+    def lcs(i: int, j: int) -> int:
+        lo, row = rows[i - first]
+        return row[j - lo] if lo <= j < lo + len(row) else outside
+
+    return lcs
+
+
+def _banded_lcs(
+    a: Sequence[str], b: Sequence[str], first: int, width: int
+) -> list[tuple[int, list[int]]]:
+    """Rows `first`..n of the suffix LCS table, each as (its first j, its cells), filled
+    within `width` diagonals of the last cell's (paths that leave them are not counted)."""
+    n, m = len(a), len(b)
+    shift = m - n
+    outside = -(n + m + 1)
+    lo = max(first, n + shift - width)
+    below_lo, below = lo, [0] * (m - lo + 1)  # row n: nothing is left of a
+    rows = [(below_lo, below)]
+    for i in range(n - 1, first - 1, -1):
+        lo, hi = max(first, i + shift - width), min(m, i + shift + width)
+        row = [outside] * (hi - lo + 1)
+        word = a[i]
+        for j in range(hi, lo - 1, -1):
+            if j == m:
+                row[j - lo] = 0  # nothing is left of b
+            elif word == b[j]:
+                k = j + 1 - below_lo
+                row[j - lo] = (below[k] if 0 <= k < len(below) else outside) + 1
+            else:
+                k = j - below_lo
+                down = below[k] if 0 <= k < len(below) else outside
+                right = row[j + 1 - lo] if j < hi else outside
+                row[j - lo] = down if down > right else right
+        below_lo, below = lo, row
+        rows.append((lo, row))
+    rows.reverse()
+    return rows

@@ -56,8 +56,8 @@ def read_pair(source: str, repaired: str, glossary: Mapping[str, str] | None) ->
     aligned."""
     src = read_paragraph(source, evidence=repaired)
     rep = read_paragraph(repaired, evidence=source)
-    src_toks = [sentence_tokens(src, a, b) for a, b in src.sentences]
-    rep_toks = [sentence_tokens(rep, a, b) for a, b in rep.sentences]
+    src_toks = sentence_tokens(src)
+    rep_toks = sentence_tokens(rep)
     return Pair(
         src, rep, align_sentences(src_toks, rep_toks), src_toks, rep_toks, glossary_pairs(glossary)
     )
