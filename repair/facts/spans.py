@@ -29,6 +29,11 @@ class Spans:
         k = bisect_right(self._starts, pos) - 1
         return k >= 0 and self._reach[k] > pos
 
+    def overlap(self, start: int, end: int) -> bool:
+        """Whether some span shares a position with [start, end)."""
+        k = bisect_left(self._starts, end) - 1
+        return k >= 0 and self._reach[k] > start
+
     def __bool__(self) -> bool:
         return bool(self._starts)
 

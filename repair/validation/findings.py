@@ -71,15 +71,20 @@ class Pair:
             return -1
         return (self._src_group if side == "src" else self._rep_group)[s]
 
+    def nearby(self, k: int) -> range:
+        """The groups within `NEAR` of group k (all of them in a paragraph of few)."""
+        if len(self.groups) <= 2 * NEAR + 1:
+            return range(len(self.groups))
+        return range(max(0, k - NEAR), min(len(self.groups), k + NEAR + 1))
+
     def near(self, side: Literal["src", "rep"], start: int, end: int) -> Where:
         """The stretch of the other side's text where a fact at text[start:end] of `side`
-        is looked for: the sentence groups within `NEAR` of those it spans, or the whole
-        text."""
+        is looked for: the sentence groups `nearby` those it spans, or the whole text."""
         other = self.rep if side == "src" else self.src
         first, last = self.group_of(side, start), self.group_of(side, max(start, end - 1))
         if len(self.groups) <= 2 * NEAR + 1 or first < 0 or last < 0:
             return 0, len(other.text)
-        nearby = self.groups[max(0, first - NEAR) : last + NEAR + 1]
+        nearby = self.groups[self.nearby(first).start : self.nearby(last).stop]
         ids = [i for g in nearby for i in (g.rep if side == "src" else g.src)]
         return group_span(other.sentences, tuple(ids)) if ids else (0, 0)
 

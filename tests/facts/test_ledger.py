@@ -243,7 +243,7 @@ def test_a_paragraphs_facts_are_listed_in_order_of_position(text: str) -> None:
     """The validator finds a sentence's words, a quote's numbers or a span's cues by
     bisection: every list of a paragraph is in order, and its sentences apart."""
     pf = read_paragraph(text)
-    for facts in (pf.words, pf.numbers, pf.names, pf.quotes, pf.negations):
+    for facts in (pf.words, pf.numbers, pf.dates, pf.names, pf.quotes, pf.negations):
         assert _in_order([f.start for f in facts])
     assert all(a[1] <= b[0] for a, b in zip(pf.sentences, pf.sentences[1:], strict=False))
 
@@ -253,5 +253,5 @@ def test_the_golden_paragraphs_facts_are_listed_in_order_of_position() -> None:
         for text in (case.input, case.reference or ""):
             for p in segment(text).paragraphs:
                 pf = read_paragraph(p.text)
-                for facts in (pf.words, pf.numbers, pf.names, pf.quotes, pf.negations):
+                for facts in (pf.words, pf.numbers, pf.dates, pf.names, pf.quotes, pf.negations):
                     assert _in_order([f.start for f in facts]), (case.name, p.id)

@@ -22,6 +22,15 @@ def test_a_position_is_in_spans_when_one_holds_it(spans: list[tuple[int, int]], 
     assert (pos in Spans(spans)) == any(a <= pos < b for a, b in spans)
 
 
+@given(_SPANS, st.integers(-2, 80), st.integers(0, 10))
+@settings(max_examples=500, deadline=None)
+def test_a_stretch_overlaps_spans_when_one_shares_a_position_with_it(
+    spans: list[tuple[int, int]], start: int, length: int
+) -> None:
+    end = start + length
+    assert Spans(spans).overlap(start, end) == any(a < end and start < b for a, b in spans)
+
+
 class _At(NamedTuple):
     start: int
 
