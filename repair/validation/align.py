@@ -133,7 +133,7 @@ _SKIP = 0.75  # cost of leaving one token unaligned by dropping its whole senten
 # Moore's aligner), up to `_WIDEST`. A paragraph of up to `_BAND` sentences a side is
 # searched whole, as is any stretch of a longer one between two anchors.
 _BAND = 6
-_WIDEST = 48
+_WIDEST = 24
 
 
 def align_sentences(src: list[list[Tok]], rep: list[list[Tok]]) -> list[Group]:
@@ -271,12 +271,16 @@ class _Pairing:
         self.r_upto = list(accumulate((len(r) for r in rep), initial=0))
         self._s_bags = [Counter(t.stem for t in s) for s in src]
         self._r_bags = [Counter(t.stem for t in r) for r in rep]
+        self._pairs: dict[tuple[int, int, int, int], int] = {}  # kept when a band widens
 
     def pairs(self, i: int, p: int, j: int, q: int) -> int:
         """Tokens of source sentences i..p-1 that pair with repair sentences j..q-1."""
-        a = [t for k in range(i, p) for t in self.src[k]]
-        b = [t for k in range(j, q) for t in self.rep[k]]
-        return len(match(a, b)[0])
+        got = self._pairs.get((i, p, j, q))
+        if got is None:
+            a = [t for k in range(i, p) for t in self.src[k]]
+            b = [t for k in range(j, q) for t in self.rep[k]]
+            got = self._pairs[(i, p, j, q)] = len(match(a, b)[0])
+        return got
 
     def same_sentence(self, i: int, j: int) -> bool:
         """Whether source sentence i and repair sentence j share half their tokens exactly
