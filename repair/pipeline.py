@@ -89,6 +89,9 @@ class _Run:
     glossary: Glossary = field(default_factory=Glossary)
     format: Format = Format.TEXT
     paragraphs: dict[str, Paragraph] = field(default_factory=dict)
+    # (source, repair) words of the units accepted: the final check need not compare a
+    # paragraph that is one of them again.
+    clean: set[tuple[str, str]] = field(default_factory=set)
 
     @contextmanager
     def local(self) -> Iterator[None]:
@@ -248,7 +251,9 @@ async def _repair_chunk(run: _Run, chunk: Chunk, glossary: Glossary) -> dict[str
         if problem is None:
             run.notes.extend(f"chunk {chunk.index + 1}: {note}" for note in parsed.notes)
             with run.local():
-                feedback = _accept(parsed, chunk, outcomes, glossary.mapping(), run.paragraphs)
+                feedback = _accept(
+                    parsed, chunk, outcomes, glossary.mapping(), run.paragraphs, run.clean
+                )
             pending = [i for i in pending if outcomes[i].text is None]
             continue
         # Nothing in this answer is usable.
@@ -347,8 +352,10 @@ def _accept(
     outcomes: dict[str, _UnitOutcome],
     glossary: Mapping[str, str],
     paragraphs: Mapping[str, Paragraph],
+    clean: set[tuple[str, str]],
 ) -> list[str]:
-    """Keep the units whose answer passed every check; return feedback for the rest."""
+    """Keep the units whose answer passed every check, noting their words in `clean`;
+    return feedback for the rest."""
     by_id = {u.id: u for u in chunk.units}
     feedback: list[str] = []
     for problem in parsed.problems:
@@ -379,6 +386,7 @@ def _accept(
             feedback.extend(f"{unit_id}: {f}" for f in findings)
         else:
             outcome.accept(text)
+            clean.add((plain(unit.text), plain(text)))
     return feedback
 
 
@@ -477,7 +485,9 @@ def _stitch(
     return RepairResult(
         text=text,
         format=run.format.value,
-        report=check(source, text, run.format, glossary=run.glossary.mapping()),
+        # Whole paragraphs were compared as the model returned them: what is left is the
+        # article's structure, its markup and paragraphs repaired in pieces.
+        report=check(source, text, run.format, glossary=run.glossary.mapping(), clean=run.clean),
         paragraphs=paragraphs,
         usage=run.usage,
         model=run.config.model,

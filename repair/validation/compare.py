@@ -27,7 +27,7 @@ that, by word frequencies (`facts.lexicon`): a surname that is also a common wor
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 
 from repair.errors import FactError
 from repair.results import TextSpan, ValidationIssue, ValidationReport
@@ -106,9 +106,19 @@ def _span(text: str, where: tuple[int, int] | None) -> TextSpan | None:
 
 
 def validate(
-    source: str, repaired: str, *, glossary: Mapping[str, str] | None = None
+    source: str,
+    repaired: str,
+    *,
+    glossary: Mapping[str, str] | None = None,
+    clean: Collection[tuple[str, str]] = (),
 ) -> ValidationReport:
-    """Compare an article with its repair, paragraph by paragraph."""
+    """Compare an article with its repair, paragraph by paragraph.
+
+    `clean` holds (source, repair) paragraph texts that `validate_paragraph` already
+    found to change no fact, with this glossary or part of it (a glossary only ever
+    excuses a name): a paragraph pair found there is not compared again. Whatever else
+    the article holds (paragraphs split, merged, dropped or added, or any other pair) is.
+    """
     if not isinstance(source, str) or not isinstance(repaired, str):
         raise FactError("validate needs two strings")
     src, rep = paragraphs(source), paragraphs(repaired)
@@ -162,8 +172,8 @@ def validate(
             )
         s_text, s_map = joined(ss)
         r_text, r_map = joined(rr)
-        if s_text == r_text:
-            continue  # a paragraph left as it was changes no fact
+        if s_text == r_text or (s_text, r_text) in clean:
+            continue  # a paragraph left as it was, or already compared, changes no fact
         for issue in validate_paragraph(s_text, r_text, glossary=glossary, paragraph_id=pid):
             issues.append(
                 issue.model_copy(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from repair.formats import Format, parse, words
 from repair.results import ValidationIssue, ValidationReport
@@ -16,11 +16,18 @@ def check(
     fmt: Format = Format.TEXT,
     *,
     glossary: Mapping[str, str] | None = None,
+    clean: Collection[tuple[str, str]] = (),
 ) -> ValidationReport:
-    """The facts of the words compared, and for HTML and Markdown the markup around them."""
+    """The facts of the words compared, and for HTML and Markdown the markup around them.
+
+    `clean`: paragraph pairs (their words, markup left out) already found to change no
+    fact, not compared again (see `validate`).
+    """
     if fmt is Format.TEXT:
-        return validate(source, repaired, glossary=glossary)
-    facts = validate(words(parse(source, fmt)), words(parse(repaired, fmt)), glossary=glossary)
+        return validate(source, repaired, glossary=glossary, clean=clean)
+    facts = validate(
+        words(parse(source, fmt)), words(parse(repaired, fmt)), glossary=glossary, clean=clean
+    )
     skeleton = html_skeleton if fmt is Format.HTML else markdown_skeleton
     markup = [
         ValidationIssue(kind="structure", paragraph=None, source=None, repaired=None, message=m)
