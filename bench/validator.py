@@ -3,10 +3,12 @@
     python bench/validator.py
 
 Prints detection recall per issue kind on the fact-changing mutations, the false-alarm
-rate on fact-preserving edits and on the reference repairs (input vs reference), and the
+rate on fact-preserving edits and on the reference repairs (input vs reference), the
 speed of one validation of the seed article (input vs reference): as a long-running
 process meets a new article (word caches warmed by the other cases, nothing of the seed
-cached), and in a fresh process with every cache empty.
+cached), and in a fresh process with every cache empty; and time against length: the
+seed's paragraphs joined into one (a wall of text), at 1, 2, 4 and 8 times its length,
+with the ratio of each time to the first (linear: the ratio is the length).
 """
 
 from __future__ import annotations
@@ -23,11 +25,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 
 import repair.facts
 import repair.validation
-from repair.testing.golden import apply_mutation, load_cases
+from repair.formats.text import segment
+from repair.testing.golden import GoldenCase, apply_mutation, load_cases
 from repair.validation import check
 
 SEED = "putin-trump"
 RUNS = 20
+LENGTHS = (1, 2, 4, 8)
+LENGTH_RUNS = 5
 
 
 def clear_caches() -> None:
@@ -116,7 +121,33 @@ def main() -> int:
         f"  first sight, after other articles: mean {mean * 1000:.1f} ms, {1 / mean:.1f} per second"
     )
     print(f"  in a fresh process (caches empty): mean {statistics.mean(cold) * 1000:.1f} ms")
+    time_against_length(seed, others)
     return 0
+
+
+def one_paragraph(text: str, times: int) -> str:
+    """An article's paragraphs joined into one, the whole `times` over."""
+    return " ".join([" ".join(p.text for p in segment(text).paragraphs)] * times)
+
+
+def time_against_length(seed: GoldenCase, others: list[GoldenCase]) -> None:
+    """The seed as one paragraph, longer and longer: validation should grow with it."""
+    print(f"\ntime against length: {SEED} as one paragraph (input vs reference), first sight")
+    header = f"  {'length':>6} {'characters':>11} {'time':>10} {'ratio':>6}"
+    print(f"{header}   (linear: ratio = length)")
+    first = 0.0
+    for times in LENGTHS:
+        source = one_paragraph(seed.input, times)
+        repaired = one_paragraph(seed.reference or "", times)
+        runs = []
+        for _ in range(LENGTH_RUNS):
+            clear_caches()
+            for c in others:
+                check(c.input, c.reference or "", c.format)
+            runs.append(_timed(source, repaired))
+        took = statistics.median(runs)
+        first = first or took
+        print(f"  {times:>5}x {len(source):>11,} {took * 1000:>7.0f} ms {took / first:>6.1f}")
 
 
 if __name__ == "__main__":

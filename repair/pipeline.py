@@ -93,6 +93,9 @@ class _Run:
     format: Format = Format.TEXT
     paragraphs: dict[str, Paragraph] = field(default_factory=dict)
     verification: Verification = field(default_factory=Verification)
+    # (source, repair) words of the units accepted: the final check need not compare a
+    # paragraph that is one of them again.
+    clean: set[tuple[str, str]] = field(default_factory=set)
 
     @contextmanager
     def local(self) -> Iterator[None]:
@@ -253,7 +256,9 @@ async def _repair_chunk(run: _Run, chunk: Chunk, glossary: Glossary) -> dict[str
         if problem is None:
             run.notes.extend(f"chunk {chunk.index + 1}: {note}" for note in parsed.notes)
             with run.local():
-                feedback = _accept(parsed, chunk, outcomes, glossary.mapping(), run.paragraphs)
+                feedback = _accept(
+                    parsed, chunk, outcomes, glossary.mapping(), run.paragraphs, run.clean
+                )
             if config.verify == "model":
                 feedback += await _verify(run, chunk, pending, outcomes)
             pending = [i for i in pending if outcomes[i].text is None]
@@ -412,8 +417,10 @@ def _accept(
     outcomes: dict[str, _UnitOutcome],
     glossary: Mapping[str, str],
     paragraphs: Mapping[str, Paragraph],
+    clean: set[tuple[str, str]],
 ) -> list[str]:
-    """Keep the units whose answer passed every check; return feedback for the rest."""
+    """Keep the units whose answer passed every check, noting their words in `clean`;
+    return feedback for the rest."""
     by_id = {u.id: u for u in chunk.units}
     feedback: list[str] = []
     for problem in parsed.problems:
@@ -444,6 +451,7 @@ def _accept(
             feedback.extend(f"{unit_id}: {f}" for f in findings)
         else:
             outcome.accept(text)
+            clean.add((plain(unit.text), plain(text)))
     return feedback
 
 
@@ -542,7 +550,9 @@ def _stitch(
     return RepairResult(
         text=text,
         format=run.format.value,
-        report=check(source, text, run.format, glossary=run.glossary.mapping()),
+        # Whole paragraphs were compared as the model returned them: what is left is the
+        # article's structure, its markup and paragraphs repaired in pieces.
+        report=check(source, text, run.format, glossary=run.glossary.mapping(), clean=run.clean),
         paragraphs=paragraphs,
         usage=run.usage,
         model=run.config.model,

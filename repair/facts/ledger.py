@@ -26,6 +26,7 @@ from repair.facts.names import (
 )
 from repair.facts.negations import NegationCue, find_negations
 from repair.facts.numbers import NumberMention, find_numbers
+from repair.facts.spans import Spans, starting_in
 from repair.facts.words import Word, fold, stem, tokens
 from repair.formats.text import segment, sentence_spans
 
@@ -230,7 +231,7 @@ _SPEECH_BEFORE = re.compile(rf"\s+{_SPEECH}\b[^\"“”«»]{{0,60}}", re.IGNORE
 
 def _speaker(text: str, a: int, b: int, names: list[NameMention]) -> NameMention | None:
     """The name attached to a quote by a speech verb just after or just before it."""
-    following = [m for m in names if b <= m.start < b + 80]
+    following = starting_in(names, b, b + 80)
     if following:
         m = following[0]
         between = _TITLE_WORD.sub(
@@ -240,7 +241,7 @@ def _speaker(text: str, a: int, b: int, names: list[NameMention]) -> NameMention
             re.search(_SPEECH, between, re.IGNORECASE) or _VERB_NEXT.match(text, m.end)
         ):
             return m
-    preceding = [m for m in names if a - 80 <= m.start and m.end <= a]
+    preceding = [m for m in starting_in(names, a - 80, a) if m.end <= a]
     if preceding:
         m = preceding[-1]
         if _SPEECH_BEFORE.fullmatch(text, m.end, max(m.end, a - 1)):
@@ -267,13 +268,13 @@ def read_paragraph(text: str, evidence: str = "") -> ParagraphFacts:
     """Facts of one paragraph; `evidence` is the other side, to recognise names."""
     numbers = _with_days(text, find_numbers(text))
     dates = find_dates(text)
-    taken = [(n.start, n.end) for n in numbers]
+    taken = Spans((n.start, n.end) for n in numbers)
     # Units are not names: "7.3 mm Hg", "30 degrees Celsius".
-    names = [m for m in find_names(text, evidence) if not any(a <= m.start < b for a, b in taken)]
+    names = [m for m in find_names(text, evidence) if m.start not in taken]
     words = [
         Word(t.start, t.end, t.folded, stem(t.folded), t.text[:1].isupper())
         for t in tokens(text)
-        if t.folded not in STOPWORDS and not (taken and any(a <= t.start < b for a, b in taken))
+        if t.folded not in STOPWORDS and not (taken and t.start in taken)
     ]
     return ParagraphFacts(
         text=text,

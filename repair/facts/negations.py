@@ -20,6 +20,7 @@ from bisect import bisect_right
 from itertools import pairwise
 from typing import Literal, NamedTuple
 
+from repair.facts.spans import starting_in
 from repair.facts.words import tokens
 
 CueGroup = Literal["not", "nword", "other", "weak"]
@@ -152,7 +153,7 @@ def total_polarity(profile: list[Polarity]) -> Polarity:
 
 def negation_profile(text: str, cues: list[NegationCue], start: int, end: int) -> list[Polarity]:
     """The `Polarity` of each clause of text[start:end] that has a cue, in order."""
-    inside = [c for c in cues if start <= c.start and c.end <= end]
+    inside = [c for c in starting_in(cues, start, end) if c.end <= end]  # cues are in order
     if not inside:
         return []
     breaks = [start, *(m.start() for m in _CLAUSE_BREAK.finditer(text, start, end)), end]

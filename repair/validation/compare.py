@@ -27,7 +27,7 @@ that, by word frequencies (`facts.lexicon`): a surname that is also a common wor
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 
 from repair.aio import run_sync
 from repair.errors import FactError
@@ -113,15 +113,23 @@ def validate(
     *,
     glossary: Mapping[str, str] | None = None,
     verifier: Verifier | None = None,
+    clean: Collection[tuple[str, str]] = (),
 ) -> ValidationReport:
     """Compare an article with its repair, paragraph by paragraph.
 
     With a `verifier`, the paragraphs that changed and passed the ledger are then checked
     for meaning by it (one request); its findings are added, never subtracted.
+
+    `clean` holds (source, repair) paragraph texts that `validate_paragraph` already
+    found to change no fact, with this glossary or part of it (a glossary only ever
+    excuses a name): a paragraph pair found there is not compared again. Whatever else
+    the article holds (paragraphs split, merged, dropped or added, or any other pair) is.
     """
     if verifier is not None:
-        return run_sync(avalidate(source, repaired, glossary=glossary, verifier=verifier))
-    report, _ = _compare(source, repaired, glossary)
+        return run_sync(
+            avalidate(source, repaired, glossary=glossary, verifier=verifier, clean=clean)
+        )
+    report, _ = _compare(source, repaired, glossary, clean)
     return report
 
 
@@ -131,13 +139,14 @@ async def avalidate(
     *,
     glossary: Mapping[str, str] | None = None,
     verifier: Verifier | None = None,
+    clean: Collection[tuple[str, str]] = (),
 ) -> ValidationReport:
     """`validate` for async callers (a CMS handler): the verifier's request is awaited."""
-    report, clean = _compare(source, repaired, glossary)
-    if verifier is None or not clean:
+    report, changed = _compare(source, repaired, glossary, clean)
+    if verifier is None or not changed:
         return report
-    found = await verifier.averify([(pid, s, r) for pid, s, r, _, _ in clean])
-    where = {pid: (s, r, s_map, r_map) for pid, s, r, s_map, r_map in clean}
+    found = await verifier.averify([(pid, s, r) for pid, s, r, _, _ in changed])
+    where = {pid: (s, r, s_map, r_map) for pid, s, r, s_map, r_map in changed}
     added = []
     for issue in found:
         if issue.paragraph not in where:
@@ -168,14 +177,18 @@ def _located(span: TextSpan | None, text: str) -> TextSpan | None:
 
 
 def _compare(
-    source: str, repaired: str, glossary: Mapping[str, str] | None
+    source: str,
+    repaired: str,
+    glossary: Mapping[str, str] | None,
+    clean: Collection[tuple[str, str]] = (),
 ) -> tuple[ValidationReport, list[_Changed]]:
-    """The ledger's report, and the changed paragraphs it found nothing wrong with."""
+    """The ledger's report, and the changed paragraphs it found nothing wrong with (those
+    in `clean` among them, without being compared again)."""
     if not isinstance(source, str) or not isinstance(repaired, str):
         raise FactError("validate needs two strings")
     src, rep = paragraphs(source), paragraphs(repaired)
     issues: list[ValidationIssue] = []
-    clean: list[_Changed] = []
+    changed: list[_Changed] = []
     groups = align_paragraphs(src, rep)
     if len(src) != len(rep) or any(len(s) != 1 or len(r) != 1 for s, r in groups):
         message = (
@@ -227,9 +240,14 @@ def _compare(
         r_text, r_map = joined(rr)
         if s_text == r_text:
             continue  # a paragraph left as it was changes no fact
+        if (s_text, r_text) in clean:
+            # Compared already (the pipeline checked each unit it accepted): no fact
+            # changed, though a meaning check may still want it.
+            changed.append((pid, s_text, r_text, s_map, r_map))
+            continue
         found = validate_paragraph(s_text, r_text, glossary=glossary, paragraph_id=pid)
         if not found:
-            clean.append((pid, s_text, r_text, s_map, r_map))
+            changed.append((pid, s_text, r_text, s_map, r_map))
         for issue in found:
             issues.append(
                 issue.model_copy(
@@ -239,7 +257,7 @@ def _compare(
                     }
                 )
             )
-    return ValidationReport(ok=not issues, issues=issues), clean
+    return ValidationReport(ok=not issues, issues=issues), changed
 
 
 def _moved(span: TextSpan | None, pieces: list[tuple[int, int]]) -> TextSpan | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from repair.formats import Format, parse, words
 from repair.results import ValidationIssue, ValidationReport
@@ -18,13 +18,22 @@ def check(
     *,
     glossary: Mapping[str, str] | None = None,
     verifier: Verifier | None = None,
+    clean: Collection[tuple[str, str]] = (),
 ) -> ValidationReport:
     """The facts of the words compared, and for HTML and Markdown the markup around them;
-    with a `verifier`, the meaning of each changed paragraph too (see `validate`)."""
+    with a `verifier`, the meaning of each changed paragraph too (see `validate`).
+
+    `clean`: paragraph pairs (their words, markup left out) already found to change no
+    fact, not compared again (see `validate`).
+    """
     if fmt is Format.TEXT:
-        return validate(source, repaired, glossary=glossary, verifier=verifier)
+        return validate(source, repaired, glossary=glossary, verifier=verifier, clean=clean)
     facts = validate(
-        words(parse(source, fmt)), words(parse(repaired, fmt)), glossary=glossary, verifier=verifier
+        words(parse(source, fmt)),
+        words(parse(repaired, fmt)),
+        glossary=glossary,
+        verifier=verifier,
+        clean=clean,
     )
     skeleton = html_skeleton if fmt is Format.HTML else markdown_skeleton
     markup = [

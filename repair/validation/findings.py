@@ -10,8 +10,9 @@ an added one of the same sentence group as one change ("X became Y").
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
 from repair.facts.ledger import ParagraphFacts, read_paragraph
@@ -31,6 +32,12 @@ class Finding(NamedTuple):
     repaired: Where | None = None
 
 
+# Sentence groups either side of its own in which a fact of one side is looked for on the
+# other (a quote in a long paragraph is compared with the quotes near it, not with every
+# quote of the paragraph); a paragraph of up to twice as many groups is searched whole.
+NEAR = 6
+
+
 @dataclass(slots=True)
 class Pair:
     """A source paragraph and its repair, read and aligned, ready to be compared."""
@@ -41,14 +48,49 @@ class Pair:
     src_toks: list[list[Tok]]
     rep_toks: list[list[Tok]]
     glossary: list[tuple[str, str]]
+    # The group of each sentence of each side: the groups hold every sentence once.
+    _src_group: list[int] = field(init=False, repr=False)
+    _rep_group: list[int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._src_group = [-1] * len(self.src.sentences)
+        self._rep_group = [-1] * len(self.rep.sentences)
+        for k, g in reversed(list(enumerate(self.groups))):  # the first group wins
+            for i in g.src:
+                self._src_group[i] = k
+            for i in g.rep:
+                self._rep_group[i] = k
 
     def group_of(self, side: Literal["src", "rep"], pos: int) -> int:
+        """The sentence group holding `pos` of one side's text, or -1."""
         spans = (self.src if side == "src" else self.rep).sentences
-        for k, g in enumerate(self.groups):
-            for s in g.src if side == "src" else g.rep:
-                if spans[s][0] <= pos < max(spans[s][1], spans[s][0] + 1):
-                    return k
-        return -1
+        # Sentences are in order and apart: only the last to start at or before `pos`
+        # can hold it.
+        s = bisect_right(spans, pos, key=_start) - 1
+        if s < 0 or pos >= max(spans[s][1], spans[s][0] + 1):
+            return -1
+        return (self._src_group if side == "src" else self._rep_group)[s]
+
+    def nearby(self, k: int) -> range:
+        """The groups within `NEAR` of group k (all of them in a paragraph of few)."""
+        if len(self.groups) <= 2 * NEAR + 1:
+            return range(len(self.groups))
+        return range(max(0, k - NEAR), min(len(self.groups), k + NEAR + 1))
+
+    def near(self, side: Literal["src", "rep"], start: int, end: int) -> Where:
+        """The stretch of the other side's text where a fact at text[start:end] of `side`
+        is looked for: the sentence groups `nearby` those it spans, or the whole text."""
+        other = self.rep if side == "src" else self.src
+        first, last = self.group_of(side, start), self.group_of(side, max(start, end - 1))
+        if len(self.groups) <= 2 * NEAR + 1 or first < 0 or last < 0:
+            return 0, len(other.text)
+        nearby = self.groups[self.nearby(first).start : self.nearby(last).stop]
+        ids = [i for g in nearby for i in (g.rep if side == "src" else g.src)]
+        return group_span(other.sentences, tuple(ids)) if ids else (0, 0)
+
+
+def _start(span: Where) -> int:
+    return span[0]
 
 
 def read_pair(source: str, repaired: str, glossary: Mapping[str, str] | None) -> Pair:
@@ -56,8 +98,8 @@ def read_pair(source: str, repaired: str, glossary: Mapping[str, str] | None) ->
     aligned."""
     src = read_paragraph(source, evidence=repaired)
     rep = read_paragraph(repaired, evidence=source)
-    src_toks = [sentence_tokens(src, a, b) for a, b in src.sentences]
-    rep_toks = [sentence_tokens(rep, a, b) for a, b in rep.sentences]
+    src_toks = sentence_tokens(src)
+    rep_toks = sentence_tokens(rep)
     return Pair(
         src, rep, align_sentences(src_toks, rep_toks), src_toks, rep_toks, glossary_pairs(glossary)
     )

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections import Counter
 
+from repair.facts.ledger import ParagraphFacts
 from repair.facts.names import NameMention, NamePool, name_present, same_name
 from repair.facts.numbers import unmatched
+from repair.facts.spans import starting_in
 from repair.results import IssueKind
-from repair.validation.findings import Finding, Pair, changes
+from repair.validation.findings import Finding, Pair, changes, group_span
 
 _DATE_KINDS = ("year", "decade", "day")
 
@@ -94,12 +96,8 @@ def _swapped_names(pair: Pair) -> list[Finding]:
     for g in pair.groups:
         if not g.src or not g.rep:
             continue
-        s_names = [
-            m for m in pair.src.names if any(_inside(m.start, pair.src.sentences[i]) for i in g.src)
-        ]
-        r_names = [
-            m for m in pair.rep.names if any(_inside(m.start, pair.rep.sentences[i]) for i in g.rep)
-        ]
+        s_names = _names_in(pair.src, g.src)
+        r_names = _names_in(pair.rep, g.rep)
         s_words = [w for m in s_names for w in m.words]
         r_words = [w for m in r_names for w in m.words]
         s_exact, r_exact = Counter(s_words), Counter(r_words)
@@ -141,6 +139,16 @@ def _spellings(words: list[str]) -> dict[str, str]:
             first = w
         out[w] = first
     return out
+
+
+def _names_in(pf: ParagraphFacts, ids: tuple[int, ...]) -> list[NameMention]:
+    """The names of some sentences in a row (of those that start within their span)."""
+    spans = [pf.sentences[i] for i in ids]
+    return [
+        m
+        for m in starting_in(pf.names, *group_span(pf.sentences, ids))
+        if any(_inside(m.start, span) for span in spans)
+    ]
 
 
 def _inside(pos: int, span: tuple[int, int]) -> bool:

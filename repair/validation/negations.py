@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 
 from repair.facts.negations import NegationCue, Polarity, negation_profile, total_polarity
+from repair.facts.spans import starting_in
 from repair.validation.findings import Finding, Pair, Where, became, group_span
 
 
@@ -78,7 +79,7 @@ def check_negations(pair: Pair) -> list[Finding]:
 
 
 def _any_cue(cues: list[NegationCue], span: Where) -> bool:
-    return any(span[0] <= c.start < span[1] for c in cues)
+    return bool(starting_in(cues, *span))
 
 
 def changed_cue(
@@ -90,7 +91,7 @@ def changed_cue(
         return c.text.lower().replace("’", "'")
 
     def strong(cues: list[NegationCue], span: Where) -> list[NegationCue]:
-        return [c for c in cues if c.group != "weak" and span[0] <= c.start and c.end <= span[1]]
+        return [c for c in starting_in(cues, *span) if c.group != "weak" and c.end <= span[1]]
 
     extra = Counter(word(c) for c in strong(one, one_span))
     extra -= Counter(word(c) for c in strong(other, other_span))

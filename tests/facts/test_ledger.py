@@ -15,6 +15,8 @@ from repair.facts.ledger import (
 from repair.facts.names import find_names, same_name
 from repair.facts.negations import find_negations, negation_count
 from repair.facts.words import fold
+from repair.formats.text import segment
+from repair.testing.golden import load_cases
 from tests.conftest import NEWS_WORDS
 
 # One name written two ways: transliteration, misspelling, case ending, demonym.
@@ -229,3 +231,27 @@ def test_extract_facts_never_crashes(text: str) -> None:
 )
 def test_extract_facts_never_crashes_on_news_like_text(text: str) -> None:
     extract_facts(text)
+
+
+def _in_order(starts: list[int]) -> bool:
+    return starts == sorted(starts)
+
+
+@settings(max_examples=300)
+@given(st.lists(st.sampled_from(NEWS_WORDS), max_size=60).map(" ".join))
+def test_a_paragraphs_facts_are_listed_in_order_of_position(text: str) -> None:
+    """The validator finds a sentence's words, a quote's numbers or a span's cues by
+    bisection: every list of a paragraph is in order, and its sentences apart."""
+    pf = read_paragraph(text)
+    for facts in (pf.words, pf.numbers, pf.dates, pf.names, pf.quotes, pf.negations):
+        assert _in_order([f.start for f in facts])
+    assert all(a[1] <= b[0] for a, b in zip(pf.sentences, pf.sentences[1:], strict=False))
+
+
+def test_the_golden_paragraphs_facts_are_listed_in_order_of_position() -> None:
+    for case in load_cases():
+        for text in (case.input, case.reference or ""):
+            for p in segment(text).paragraphs:
+                pf = read_paragraph(p.text)
+                for facts in (pf.words, pf.numbers, pf.dates, pf.names, pf.quotes, pf.negations):
+                    assert _in_order([f.start for f in facts]), (case.name, p.id)
