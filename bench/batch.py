@@ -149,7 +149,7 @@ def throughput(work: Path) -> None:
     with Server(TTFT, PER_TOKEN) as server:
         result = run_batch(src, work / "out-throughput", server, "--concurrency", str(CONCURRENCY))
     s = result["summary"]
-    server_time = s["requests"] * TTFT + PER_TOKEN * s["billed"]["completion"]
+    server_time = s["requests"] * TTFT + PER_TOKEN * s["billed"]["completion_tokens"]
     bound = server_time / CONCURRENCY
     wall = s["duration_s"]
     print(
