@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from repair import prompts
 from repair.errors import InputError, ModelCallError, ModelOutputError
 from repair.facts.names import find_names, is_demonym_pair, same_name
 from repair.facts.words import fold, tokens
-from repair.llm.protocol import ChatReply, ChatRequest
+from repair.llm.protocol import Ask, ChatRequest, ask_for_json
 from repair.results import Glossary, GlossaryEntry
 
 
@@ -269,9 +269,6 @@ def _json_object(content: str) -> str:
     return content[start : end + 1] if 0 <= start < end else content
 
 
-Ask = Callable[[ChatRequest], Awaitable[ChatReply]]
-
-
 async def build_glossary(
     clusters: list[NameCluster],
     ask: Ask,
@@ -295,14 +292,7 @@ async def _ask(
     messages = request_messages(clusters)
     request = ChatRequest(messages, model_name, 0.0, 64 + 40 * len(clusters), RESPONSE_FORMAT)
     try:
-        try:
-            reply = await ask(request)
-        except ModelCallError as exc:
-            if exc.context.get("status") != 400:
-                raise
-            # Servers without structured output reject response_format: ask in words
-            # (the prompt already describes the JSON) and validate it here.
-            reply = await ask(ChatRequest(messages, model_name, 0.0, request.max_tokens))
+        reply = await ask_for_json(ask, request)  # the prompt describes the JSON too
         return check_answer(reply.content, clusters), []
     except ModelCallError as exc:
         if exc.unreachable or exc.context.get("status") in (401, 403, 404):

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -32,6 +32,7 @@ from repair import prompts
 from repair.config import RepairConfig
 from repair.errors import ModelCallError, ModelOutputError
 from repair.llm import ChatReply, ChatRequest, ClientArg, open_model
+from repair.llm.protocol import Ask, ask_for_json
 from repair.results import TextSpan, Usage, ValidationIssue
 
 DifferenceKind = Literal[
@@ -278,8 +279,6 @@ def _json_object(content: str) -> str:
 
 # --- asking -------------------------------------------------------------------------------
 
-Ask = Callable[[ChatRequest], Awaitable[ChatReply]]
-
 
 async def verify_pairs(pairs: Sequence[Pair], ask: Ask, model: str) -> Verdict:
     """Ask once for the differences of meaning in `pairs`.
@@ -289,17 +288,9 @@ async def verify_pairs(pairs: Sequence[Pair], ask: Ask, model: str) -> Verdict:
     """
     if not pairs:
         return Verdict()
-    messages = request_messages(pairs)
-    request = ChatRequest(messages, model, 0.0, max_tokens(pairs), RESPONSE_FORMAT)
+    request = ChatRequest(request_messages(pairs), model, 0.0, max_tokens(pairs), RESPONSE_FORMAT)
     try:
-        try:
-            reply = await ask(request)
-        except ModelCallError as exc:
-            if exc.context.get("status") != 400:
-                raise
-            # Servers without structured output reject response_format: ask in words (the
-            # system prompt already shows the JSON) and validate it here all the same.
-            reply = await ask(ChatRequest(messages, model, 0.0, request.max_tokens))
+        reply = await ask_for_json(ask, request)  # the system prompt shows the JSON too
     except ModelCallError as exc:
         if exc.unreachable or exc.context.get("status") in _FATAL_STATUS:
             raise

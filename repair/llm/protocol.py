@@ -6,10 +6,11 @@ test, a CMS or another provider can plug in any object with `complete` and `aclo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, runtime_checkable
 
+from repair.errors import ModelCallError
 from repair.results import Usage
 
 
@@ -41,3 +42,20 @@ class ChatModel(Protocol):
     async def complete(self, request: ChatRequest) -> ChatReply: ...
 
     async def aclose(self) -> None: ...
+
+
+# One request in, one reply out: how the glossary and the meaning check are handed the
+# pipeline's counted, rate-limited call.
+Ask = Callable[[ChatRequest], Awaitable[ChatReply]]
+
+
+async def ask_for_json(ask: Ask, request: ChatRequest) -> ChatReply:
+    """`request` with its `response_format`; a server without structured output rejects
+    that with a 400, and is asked again without it (the prompt must describe the JSON in
+    words, and the caller validates the answer either way)."""
+    try:
+        return await ask(request)
+    except ModelCallError as exc:
+        if exc.context.get("status") != 400 or request.response_format is None:
+            raise
+        return await ask(replace(request, response_format=None))
