@@ -182,6 +182,34 @@ class Edit(BaseModel):
     replacement: str
 
 
+SuggestionKind = Literal["name", "title", "office", "party", "term", "place", "number"]
+Confidence = Literal["high", "medium", "low"]
+
+
+class Suggestion(BaseModel):
+    """A fact the model believes was mistranslated, proposed for an editor and never applied.
+
+    The repaired text keeps `original`; `repair apply --accept S1` puts `replacement` in
+    its place. `start`/`end` are offsets into the paragraph's repaired text, so the span is
+    checked (`repaired[start:end] == original`) before anything is applied.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^S[1-9][0-9]*$", description="S1, S2, ... in article order")
+    paragraph: str
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    original: str = Field(min_length=1, description="the exact span in the repaired text")
+    replacement: str = Field(min_length=1)
+    kind: SuggestionKind
+    reason: str = Field(description="one line: why the span looks mistranslated")
+    confidence: Confidence
+    origin: Literal["model", "glossary"] = Field(
+        default="model", description="asked for directly, or a glossary name none of the spellings"
+    )
+
+
 class Timings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -224,6 +252,9 @@ class RepairResult(BaseModel):
     glossary: Glossary = Field(default_factory=Glossary)
     notes: list[str] = Field(default_factory=list)
     edits: list[Edit] = Field(default_factory=list)
+    suggestions: list[Suggestion] = Field(
+        default_factory=list, description="proposed fact corrections, none applied"
+    )
     verification: Verification = Field(default_factory=Verification)
     report: ValidationReport | None = Field(
         default=None, description="the whole article checked against its source, fact by fact"
