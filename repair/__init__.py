@@ -48,6 +48,8 @@ _EXPORTS = {
     "Verifier": "repair.validation",
     "ModelVerifier": "repair.verify",
     "validate_paragraph": "repair.validation",
+    "ReviewOutcome": "repair.review",
+    "apply_choices": "repair.review",
 }
 
 __all__ = [
@@ -71,11 +73,13 @@ __all__ = [
     "RepairConfig",
     "RepairError",
     "RepairResult",
+    "ReviewOutcome",
     "Suggestion",
     "Usage",
     "ValidationIssue",
     "ValidationReport",
     "Verifier",
+    "apply_choices",
     "apply_edits",
     "arepair_article",
     "avalidate",
@@ -131,5 +135,6 @@ if TYPE_CHECKING:
         ValidationIssue,
         ValidationReport,
     )
+    from repair.review import ReviewOutcome, apply_choices
     from repair.validation import Verifier, avalidate, validate, validate_paragraph
     from repair.verify import ModelVerifier

@@ -239,10 +239,18 @@ def check_answer(content: str | None, clusters: list[NameCluster]) -> Glossary:
             )
         seen[key] = choice.cluster
         if not any(_same_words(choice.canonical, s) for s in cluster.spellings):
-            raise ModelOutputError(
-                f"'{choice.canonical}' is not a spelling of {', '.join(cluster.spellings)}",
-                reason="different-name",
+            # Another name altogether is no spelling fix: the cluster keeps its commonest
+            # spelling, and the model's name goes to the editor as a suggestion.
+            entries.append(
+                GlossaryEntry(
+                    canonical=cluster.commonest,
+                    variants=sorted(cluster.spellings),
+                    role=choice.role.strip(),
+                    source="frequency",
+                    proposed=choice.canonical.strip(),
+                )
             )
+            continue
         entries.append(
             GlossaryEntry(
                 canonical=choice.canonical.strip(),

@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from repair import formats, prompts
 from repair.aio import run_sync
@@ -47,6 +47,7 @@ from repair.results import (
     Usage,
     Verification,
 )
+from repair.suggest import Candidate, Proposal, from_glossary, parse_block, resolve, split_answer
 from repair.validation import check, validate_paragraph
 from repair.verify import Pair, Verdict, verify_pairs, worth_checking
 
@@ -96,6 +97,8 @@ class _Run:
     # (source, repair) words of the units accepted: the final check need not compare a
     # paragraph that is one of them again.
     clean: set[tuple[str, str]] = field(default_factory=set)
+    # The suggestions of each unit's latest usable answer (see suggest.py), by unit id.
+    proposals: dict[str, list[Proposal]] = field(default_factory=dict)
 
     @contextmanager
     def local(self) -> Iterator[None]:
@@ -242,7 +245,13 @@ async def _repair_chunk(run: _Run, chunk: Chunk, glossary: Glossary) -> dict[str
         try:
             reply = await _call(run, request, chunk.index, pending)
             with run.local():
-                parsed = _parse(reply, chunk, pending)
+                content, block = split_answer(reply.content)
+                # Cut off in the block after the paragraphs: they were all written in full.
+                cut = reply.finish_reason == "length" and block is None
+                finish = "length" if cut else "stop"
+                parsed = _parse(
+                    replace(reply, content=content, finish_reason=finish), chunk, pending
+                )
             problem = _whole_answer_problem(reply, parsed, pending)
         except ModelCallError as exc:
             if endpoint_is_wrong(exc):
@@ -255,6 +264,7 @@ async def _repair_chunk(run: _Run, chunk: Chunk, glossary: Glossary) -> dict[str
         _count_attempt(outcomes, pending)
         if problem is None:
             run.notes.extend(f"chunk {chunk.index + 1}: {note}" for note in parsed.notes)
+            _collect(run, chunk, pending, block)
             with run.local():
                 feedback = _accept(
                     parsed, chunk, outcomes, glossary.mapping(), run.paragraphs, run.clean
@@ -382,6 +392,14 @@ async def _call(
 def _parse(reply: ChatReply, chunk: Chunk, pending: list[str]) -> ParsedAnswer:
     units = [u for u in chunk.units if u.id in pending]
     return parse_answer(reply.content, units, truncated=reply.finish_reason == "length")
+
+
+def _collect(run: _Run, chunk: Chunk, asked: list[str], block: str | None) -> None:
+    """Keep this answer's suggestions for the units it answered (a re-ask's replace them)."""
+    proposals, notes = parse_block(block, set(asked)) if block is not None else ([], [])
+    run.notes.extend(f"chunk {chunk.index + 1}: {note}" for note in notes)
+    for uid in asked:
+        run.proposals[uid] = [p for p in proposals if p.paragraph == uid]
 
 
 def _whole_answer_problem(
@@ -547,6 +565,9 @@ def _stitch(
         at += len(raw) + len(paragraph.tail)
     text = article_plan.document.join(accepted)
     edits = compute_edits(paragraphs)
+    candidates = [Candidate(p) for found in run.proposals.values() for p in found]
+    suggestions, notes = resolve(candidates + from_glossary(run.glossary, paragraphs), paragraphs)
+    run.notes.extend(notes)
     return RepairResult(
         text=text,
         format=run.format.value,
@@ -563,6 +584,7 @@ def _stitch(
         calls=sorted(run.calls, key=lambda c: c.started_s),
         glossary=run.glossary,
         edits=edits,
+        suggestions=suggestions,
         notes=run.notes,
         verification=run.verification,
     )

@@ -87,6 +87,11 @@ class GlossaryEntry(BaseModel):
     variants: list[str] = Field(default_factory=list)
     role: str = ""
     source: Literal["editor", "model", "frequency"] = "frequency"
+    proposed: str | None = Field(
+        default=None,
+        description="a different name the model gave this cluster: offered as a suggestion, "
+        "never used as a spelling",
+    )
 
 
 class Glossary(BaseModel):
