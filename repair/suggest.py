@@ -29,8 +29,9 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from repair.facts.names import find_names
+from repair.facts.names import TITLES, find_names, same_name
 from repair.facts.negations import find_negations
+from repair.facts.words import fold, tokens
 from repair.results import (
     Confidence,
     Glossary,
@@ -116,6 +117,7 @@ def from_glossary(glossary: Glossary, paragraphs: Sequence[ParagraphResult]) -> 
     """A cluster the glossary call named with none of its spellings: the name as the text
     has it, in every paragraph, with the model's name proposed in its place."""
     candidates: list[Candidate] = []
+    seen: set[tuple[str, str]] = set()
     for entry in glossary.entries:
         if not entry.proposed or entry.source == "editor":
             continue  # an editor's pin settles the name
@@ -126,21 +128,25 @@ def from_glossary(glossary: Glossary, paragraphs: Sequence[ParagraphResult]) -> 
             f"the glossary pass named this{who} '{entry.proposed}', "
             f"which is none of the spellings found ({', '.join(sorted(spelled))})"
         )
+        folded = [fold(v) for v in spelled]
         for p in paragraphs:
             for mention in find_names(p.repaired):
-                words = mention.text.split()
-                if not spelled & set(words) and mention.text not in spelled:
+                # The repair may have respelled the name ("Witcooff" -> "Witkoff").
+                named = [t for t in tokens(mention.text) if t.folded not in TITLES]
+                if not any(same_name(t.folded, f) for t in named for f in folded):
                     continue
-                # A full name gets the full proposal; "Mr Bei" gets the surname alone.
-                full = len(words) >= len(proposed_words) or len(words) > 1
-                span = mention.text if full else words[-1]
-                replacement = entry.proposed if full else proposed_words[-1]
+                # "Steve Witkoff" gets the whole proposal; "Mr Witkoff" the surname alone.
+                whole = len(named) > 1
+                span = mention.text[named[0].start : named[-1].end] if whole else named[-1].text
+                if (p.id, span) in seen:
+                    continue  # every occurrence of a span in a paragraph is offered already
+                seen.add((p.id, span))
                 candidates.append(
                     Candidate(
                         Proposal(
                             paragraph=p.id,
                             span=span,
-                            replacement=replacement,
+                            replacement=entry.proposed if whole else proposed_words[-1],
                             kind="name",
                             confidence="medium",
                             reason=reason,
