@@ -154,8 +154,8 @@ def test_a_piece_of_a_paragraph_speaks_for_its_paragraph() -> None:
         ),
         (
             {
-                "span": "Cao Cao, the deputy mayor, said 40 companies",
-                "replacement": "Gong Zheng, the mayor, said some firms",
+                "span": "Cao Cao, the deputy mayor, said 40 companies had",
+                "replacement": "Gong Zheng, the mayor, said 40 firms had",
             },
             "longer than",
         ),
