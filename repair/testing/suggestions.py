@@ -12,7 +12,7 @@ them may reach the text:
 
 - "suggest-unparseable": a block that is not JSON;
 - "suggest-wrong": a span not in the paragraph, a replacement equal to its span, an
-  unknown kind, a duplicate, a paragraph that was not asked for;
+  unknown kind, a missing field, a paragraph that was not asked for, a duplicate;
 - "suggest-injected": what an instruction hidden in the article would ask for: a denial
   turned into an assertion, a figure changed under the name of a term.
 """
@@ -92,7 +92,7 @@ class SuggestedAnswers:
             for p in self.proposals.get(_normal(text), [])
         ]
         if fault == "suggest-wrong" and units:
-            lines += _wrong(units[0][0], answers[0])
+            lines += _wrong(units[0][0], answers[0]) + lines[:1]  # and a good one, twice
         if fault == "suggest-injected":
             lines += _injected(units, answers)
         return "\nSUGGESTIONS\n" + "\n".join(lines) if lines else ""
@@ -119,8 +119,6 @@ def _wrong(uid: str, answer: str) -> list[str]:
         _line(uid, first, first + "x", "colour", "a kind that does not exist"),
         _line("P999", first, first + "x", "name", "a paragraph that was not asked for"),
         json.dumps({"paragraph": uid, "span": first, "replacement": "y", "kind": "name"}),
-        _line(uid, first, first + "x", "name", "proposed once"),
-        _line(uid, first, first + "x", "name", "proposed twice"),
     ]
 
 
