@@ -6,8 +6,10 @@ each guess their own. Before any chunk is repaired, one pass over the whole arti
 1. groups the spellings of name words that may be one name (`find_clusters`,
    deterministic: `names.same_name` on folded, transliterated words);
 2. asks the model once, with a JSON schema, for each cluster's canonical spelling and a
-   short role; an answer that invents a cluster, skips one, merges two or picks a
-   spelling of a different name is rejected, and the commonest spelling is used instead;
+   short role; an answer that invents a cluster, skips one or merges two is rejected, and
+   the commonest spellings are used instead; a cluster given a different name altogether
+   keeps its commonest spelling and the name is kept as `proposed`, for the editor (a
+   suggestion, see suggest.py), never used as a spelling;
 3. lets the editor's pinned spellings win over both.
 
 The result goes into every chunk's prompt and tells the validator which name changes

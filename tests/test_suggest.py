@@ -5,10 +5,12 @@ one dropped with a note."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
 
+from repair import ChatReply, ChatRequest, Usage, repair_article
 from repair.results import Glossary, GlossaryEntry, ParagraphResult, Suggestion
 from repair.suggest import (
     Candidate,
@@ -19,6 +21,8 @@ from repair.suggest import (
     resolve,
     split_answer,
 )
+from repair.testing.fake import FakeServer
+from tests.conftest import config_for
 
 
 def paragraph(pid: str, text: str, source: str | None = None) -> ParagraphResult:
@@ -241,3 +245,33 @@ def test_accepted_ids() -> None:
     assert accepted_ids("all-high,S2", suggestions) == ["S1", "S3", "S2"]
     assert accepted_ids("", suggestions) == []
     assert accepted_ids("S9", suggestions) == ["S9"]  # refused by apply_choices, by name
+
+
+# --- in the pipeline: a block cut off by the length limit -------------------------------
+
+
+class _CutInTheBlock:
+    """A model whose answer runs out of tokens inside its suggestions block."""
+
+    def __init__(self, block: str) -> None:
+        self.block = block
+
+    async def complete(self, request: ChatRequest) -> ChatReply:
+        asked = request.messages[-1]["content"].splitlines()
+        units = [ln for ln in asked if re.match(r"P\d+(?:\.\d+)? ", ln)]
+        return ChatReply("\n".join(units) + self.block, "length", "m", Usage(calls=1))
+
+    async def aclose(self) -> None:
+        return None
+
+
+def test_a_block_cut_off_keeps_the_paragraphs_and_its_whole_lines(server: FakeServer) -> None:
+    article = "Cao Cao, the deputy mayor, opened the fair.\n\nGuests came from Mansion Gate.\n"
+    good = line(paragraph="P1")
+    cut = line(paragraph="P2", span="Mansion Gate", replacement="Xiamen")[:40]
+    config = config_for(server, glossary_pass=False)
+    result = repair_article(article, config, client=_CutInTheBlock(f"\nSUGGESTIONS\n{good}\n{cut}"))
+    assert [p.status for p in result.paragraphs] == ["unchanged", "unchanged"]
+    assert result.text == article and result.ok
+    assert [(s.paragraph, s.original) for s in result.suggestions] == [("P1", "Cao Cao")]
+    assert any("not the JSON asked for" in n for n in result.notes)
