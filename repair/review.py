@@ -62,6 +62,10 @@ def apply_choices(
     edits = edits_of(result)
     chosen = _suggestions(result, accept)
     _known_edits(edits, reject)
+    ids = {p.id for p in result.paragraphs}
+    for s in chosen:
+        if s.paragraph not in ids:
+            raise InputError(f"{s.id} is for paragraph {s.paragraph}, which the result lacks")
     by_paragraph: dict[str, list[Edit]] = {}
     for edit in edits:
         by_paragraph.setdefault(edit.paragraph, []).append(edit)

@@ -120,6 +120,13 @@ def test_a_span_that_no_longer_matches_is_refused(result: RepairResult) -> None:
         apply_choices(tampered, ["S1"])
 
 
+def test_a_suggestion_for_a_paragraph_the_result_lacks_is_refused(result: RepairResult) -> None:
+    lost = result.suggestions[0].model_copy(update={"paragraph": "P9"})
+    tampered = result.model_copy(update={"suggestions": [lost]})
+    with pytest.raises(InputError, match="S1 is for paragraph P9"):
+        apply_choices(tampered, ["S1"])
+
+
 def test_a_suggestion_inside_a_rejected_edit_is_refused() -> None:
     """The repair respelled "Tramp"; a suggestion on "Mr Trump" cannot stand with the
     respelling undone."""

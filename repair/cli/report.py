@@ -82,7 +82,7 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         "--accept",
         default="",
         metavar="S1,S3|all-high",
-        help="suggestions to apply, e.g. S1,S3; all-high for every high-confidence one",
+        help="suggestions to apply, e.g. S1,S3; all-high for every high-confidence one; all",
     )
     apply.add_argument("-o", "--output", help="write the article here (default: stdout)")
     apply.set_defaults(run=_run_apply)
