@@ -161,6 +161,10 @@ class ParagraphResult(BaseModel):
         ge=0,
         description="where `repaired` starts in the result's text (None: not kept)",
     )
+    rejected: str | None = Field(
+        default=None,
+        description="kept-original: the model's last wording, refused by a check, if any",
+    )
 
 
 class Edit(BaseModel):
@@ -266,5 +270,5 @@ class RepairResult(BaseModel):
 
     @property
     def ok(self) -> bool:
-        """Every paragraph repaired or unchanged, and the whole article keeps its facts."""
+        """Every paragraph repaired or unchanged, and the whole-article check found nothing."""
         return not self.flagged and (self.report is None or self.report.ok)
