@@ -7,6 +7,7 @@ and the library. They sit on the ground floor so that every layer can speak them
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
@@ -263,6 +264,10 @@ class RepairResult(BaseModel):
     report: ValidationReport | None = Field(
         default=None, description="the whole article checked against its source, fact by fact"
     )
+    # Set by the command line (the library does not know where the text came from), so a
+    # report rendered later from the saved JSON can still name them.
+    source_file: str | None = Field(default=None, description="the article's file, as named")
+    finished_at: datetime | None = Field(default=None, description="when the repair finished")
 
     @property
     def flagged(self) -> list[ParagraphResult]:
