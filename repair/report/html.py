@@ -26,6 +26,7 @@ from repair.report.view import (
     LedgerStatus,
     ReportView,
     accept_command,
+    apply_command,
     attention_count,
     build_view,
     kept_tally,
@@ -60,6 +61,7 @@ def render_html(result: RepairResult, result_file: str | None = None) -> str:
         kinds=_KINDS,
         any_high=any(s.suggestion.confidence == "high" for s in view.suggestions),
         all_high=accept_command(result_file, "all-high"),
+        reject=apply_command(result_file, "--reject N"),
     )
 
 

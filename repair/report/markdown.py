@@ -17,6 +17,7 @@ from repair.report.view import (
     ParagraphView,
     ReportView,
     accept_command,
+    apply_command,
     attention_count,
     build_view,
     kept_tally,
@@ -76,7 +77,7 @@ def markdown(view: ReportView) -> str:
         *([f"| Result | {md(view.result_file)} (for repair apply) |"] if view.result_file else []),
         "",
         "Edits: `[n: ~~deleted~~ → **inserted**]`, where n is the edit’s number for "
-        "`repair apply RESULT.json --reject n`; ␣ is a space.",
+        f"{_code(apply_command(view.result_file, '--reject n'))}; ␣ is a space.",
         "",
         *_suggestions(view),
         f"## ⚑ Needs attention ({len(flagged)})",

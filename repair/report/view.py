@@ -198,18 +198,21 @@ def checked(result: RepairResult, report: ValidationReport | None = None) -> str
 def meaning_checked(result: RepairResult) -> str:
     v = result.verification
     if v.mode != "model":
-        return "meaning not checked"
+        return meaning_phrase(None, 0, 0)
     models = sorted({c.model for c in result.calls if c.purpose == "verify"})
-    by = ", ".join(models) or "a model"
-    if v.paragraphs == 0:
+    return meaning_phrase(", ".join(models) or "a model", v.paragraphs, v.failures)
+
+
+def meaning_phrase(model: str | None, asked: int, failures: int) -> str:
+    """What the meaning check did: by which model, or why it did not (`model` None: off)."""
+    if model is None:
+        return "meaning not checked"
+    if asked == 0:
         return "meaning not checked (no paragraph's wording changed enough to ask)"
-    if v.failures:
-        n = v.failures
-        return (
-            f"meaning checked by {by} only in part: {n} of its answer{'s' if n != 1 else ''} "
-            "could not be used"
-        )
-    return f"meaning checked by {by}"
+    if failures:
+        s = "s" if failures != 1 else ""
+        return f"meaning checked by {model} only in part: {failures} of its answer{s} unusable"
+    return f"meaning checked by {model}"
 
 
 def meaning_detail(result: RepairResult) -> str:
@@ -237,10 +240,13 @@ _CONFIDENCE = {"high": 0, "medium": 1, "low": 2}
 _CONTEXT = 160  # characters of the paragraph shown on each side of a suggestion's span
 
 
+def apply_command(result_file: str | None, option: str) -> str:
+    """`repair apply` on the saved result (RESULT.json when the report does not know it)."""
+    return f"repair apply {shlex.quote(result_file) if result_file else 'RESULT.json'} {option}"
+
+
 def accept_command(result_file: str | None, ids: str) -> str:
-    return (
-        f"repair apply {shlex.quote(result_file) if result_file else 'RESULT.json'} --accept {ids}"
-    )
+    return apply_command(result_file, f"--accept {ids}")
 
 
 def suggestion_views(result: RepairResult, result_file: str | None) -> list[SuggestionView]:

@@ -288,9 +288,9 @@ def test_report_and_apply_from_a_saved_result(
 
     code, out, _ = _run(["report", str(saved), "-o", str(tmp_path / "r.md")], capsys)
     assert code == 0 and out == ""
-    assert (tmp_path / "r.md").read_text(encoding="utf-8") == render_markdown(result)
+    assert (tmp_path / "r.md").read_text(encoding="utf-8") == render_markdown(result, str(saved))
     code, out, _ = _run(["report", str(saved)], capsys)
-    assert code == 0 and out == render_html(result)
+    assert code == 0 and out == render_html(result, str(saved))
 
     code, out, err = _run(["apply", str(saved)], capsys)
     assert (code, out) == (0, result.text)
