@@ -358,9 +358,11 @@ def _run_check(args: argparse.Namespace) -> int:
     elif report.ok:
         markup = "" if fmt is formats.Format.TEXT else f", the {fmt.value} markup is the same"
         meaning = (
-            meaning_phrase(None, 0, 0)
+            meaning_phrase(None, 0, 0, 0)
             if verifier is None
-            else meaning_phrase(verifier.model, verifier.usage.calls, len(verifier.failures))
+            else meaning_phrase(
+                verifier.model, verifier.usage.calls, verifier.usage.calls, len(verifier.failures)
+            )
         )
         print(
             f"repair check: no change found in {CHECKED_FACTS}{markup}; {meaning}",

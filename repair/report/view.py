@@ -198,20 +198,28 @@ def checked(result: RepairResult, report: ValidationReport | None = None) -> str
 def meaning_checked(result: RepairResult) -> str:
     v = result.verification
     if v.mode != "model":
-        return meaning_phrase(None, 0, 0)
+        return meaning_phrase(None, 0, 0, 0)
     models = sorted({c.model for c in result.calls if c.purpose == "verify"})
-    return meaning_phrase(", ".join(models) or "a model", v.paragraphs, v.failures)
+    return meaning_phrase(", ".join(models) or "a model", v.paragraphs, v.calls, v.failures)
 
 
-def meaning_phrase(model: str | None, asked: int, failures: int) -> str:
-    """What the meaning check did: by which model, or why it did not (`model` None: off)."""
+def meaning_phrase(model: str | None, asked: int, calls: int, failures: int) -> str:
+    """What the meaning check did: by which model, or why it did not (`model` None: off).
+
+    `asked`: paragraphs put to the check; `calls`: its requests; `failures`: answers that
+    could not be used (their paragraphs' meaning went unchecked).
+    """
     if model is None:
         return "meaning not checked"
     if asked == 0:
         return "meaning not checked (no paragraph's wording changed enough to ask)"
+    if failures >= max(calls, 1):
+        return f"meaning not checked: the answers of {model} could not be used"
     if failures:
-        s = "s" if failures != 1 else ""
-        return f"meaning checked by {model} only in part: {failures} of its answer{s} unusable"
+        return (
+            f"meaning checked by {model} only in part: {failures} of its {calls} answers "
+            "could not be used"
+        )
     return f"meaning checked by {model}"
 
 
