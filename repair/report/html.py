@@ -31,6 +31,7 @@ from repair.report.view import (
     build_view,
     kept_tally,
     meaning_detail,
+    verdict,
     visible,
     when,
 )
@@ -54,6 +55,7 @@ def render_html(result: RepairResult, result_file: str | None = None) -> str:
         stylesheet=Markup(css),  # noqa: S704 - the package's own file, never article text
         policy=_policy(css),
         attention=_attention(view),
+        verdict=verdict(view),
         summary=_summary(view),
         details=_details(view),
         ledger_counts=_ledger_counts(view.ledger),

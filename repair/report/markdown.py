@@ -18,10 +18,10 @@ from repair.report.view import (
     ReportView,
     accept_command,
     apply_command,
-    attention_count,
     build_view,
     kept_tally,
     meaning_detail,
+    verdict,
     visible,
     when,
 )
@@ -52,15 +52,10 @@ def markdown(view: ReportView) -> str:
     flagged = view.flagged
     count = {s: sum(p.status == s for p in r.paragraphs) for s in ("repaired", "unchanged")}
     kept = len(r.flagged)
-    verdict = (
-        f"⚑ {attention_count(view)}"
-        if flagged or view.article_findings
-        else "✔ Every paragraph repaired or unchanged"
-    )
     lines = [
         f"# Editor’s report: {md(view.title)}",
         "",
-        f"**{verdict}**",
+        f"**{md(verdict(view))}**",
         "",
         f"Checked: {md(view.checked)}.",
         "",

@@ -144,6 +144,19 @@ def _validation(result: RepairResult, original: str) -> ValidationReport:
     return validate(original, result.text, glossary=result.glossary.mapping())
 
 
+def verdict(view: ReportView) -> str:
+    """The first line: flagged or not, and the suggestions waiting for a decision."""
+    head = (
+        f"⚑ {attention_count(view)}"
+        if view.flagged or view.article_findings
+        else "✔ Every paragraph repaired or unchanged"
+    )
+    n = len(view.suggestions)
+    if n:
+        head += f"; {n} suggestion{'s' if n != 1 else ''} for the editor, none applied"
+    return head
+
+
 def attention_count(view: ReportView) -> str:
     n = len(view.flagged)
     if n == 0:

@@ -99,6 +99,9 @@ def test_suggestions_sit_under_the_verdict_highest_confidence_first(
     suggested: RepairResult,
 ) -> None:
     page = render_html(suggested, SAVED)
+    verdict = "✔ Every paragraph repaired or unchanged; 4 suggestions for the editor, none applied"
+    assert f'<p class="verdict ok">{verdict}</p>' in page
+    assert f"**{verdict}**" in render_markdown(suggested)
     order = [page.index(m) for m in ('class="verdict', 'class="checked"', 'id="suggestions"')]
     assert order == sorted(order) and order[-1] < page.index('id="attention"')
     section = _section(page, "suggestions")
