@@ -1,4 +1,5 @@
-"""repair: restore fluent English to machine-translated articles, and prove no fact changed.
+"""repair: restore fluent English to machine-translated articles, and check each repair for
+changed names, numbers, dates, quotes and negations (and, with a model, meaning).
 
 The public API; everything else is an implementation detail. Names are imported when first
 used (PEP 562), so `import repair` is cheap and validating an article never loads the

@@ -68,13 +68,17 @@ class _UnitOutcome:
     reason: str | None = None  # ...and the same in words
     findings: list[str] = field(default_factory=list)
     attempts: int = 0
+    # The wording a check refused, shown to the editor beside the kept original; it
+    # belongs to `reason`, so a later problem with no wording of its own clears it.
+    rejected: str | None = None
 
-    def keep(self, code: ReasonCode, reason: str) -> None:
+    def keep(self, code: ReasonCode, reason: str, rejected: str | None = None) -> None:
         """Not repaired (yet): a later answer may still be accepted."""
-        self.code, self.reason = code, reason
+        self.code, self.reason, self.rejected = code, reason, rejected
 
     def accept(self, text: str) -> None:
         self.text, self.code, self.reason, self.findings = text, None, None, []
+        self.rejected = None
 
 
 @dataclass(slots=True)
@@ -347,9 +351,10 @@ async def _verify(
         messages = [d.message for d in differences]
         stats.findings += len(messages)
         outcome = outcomes[uid]
-        outcome.text = None
+        refused, outcome.text = outcome.text, None
         outcome.findings = messages
-        outcome.keep(ReasonCode.MEANING_CHANGED, f"the repair changed the meaning: {messages[0]}")
+        reason = f"the repair changed the meaning: {messages[0]}"
+        outcome.keep(ReasonCode.MEANING_CHANGED, reason, rejected=refused)
         feedback.extend(f"{uid}: {m}" for m in messages)
     return feedback
 
@@ -451,7 +456,8 @@ def _accept(
         inline = paragraphs[unit.id].inline if unit.id in paragraphs else None
         markup = inline.problem(text) if inline else None
         if markup:
-            outcome.keep(ReasonCode.MARKUP_CHANGED, f"the repair changed the markup: {markup}")
+            reason = f"the repair changed the markup: {markup}"
+            outcome.keep(ReasonCode.MARKUP_CHANGED, reason, rejected=text)
             feedback.append(f"{unit_id}: {markup}")
             continue
         try:
@@ -464,7 +470,9 @@ def _accept(
         if findings:
             outcome.findings = findings
             outcome.keep(
-                ReasonCode.FACTS_CHANGED, f"the repair changed facts: {'; '.join(findings)}"
+                ReasonCode.FACTS_CHANGED,
+                f"the repair changed facts: {'; '.join(findings)}",
+                rejected=text,
             )
             feedback.extend(f"{unit_id}: {f}" for f in findings)
         else:
@@ -511,6 +519,27 @@ def _paragraph_code(failed: list[_UnitOutcome]) -> ReasonCode | None:
     if ReasonCode.MODEL_UNREACHABLE in codes:
         return ReasonCode.MODEL_UNREACHABLE
     return codes[0] if codes else None
+
+
+def _rejected(
+    paragraph: Paragraph,
+    units: list[Unit],
+    outcomes: dict[str, _UnitOutcome],
+    accepted: dict[str, str],
+    article_plan: Plan,
+) -> str | None:
+    """A kept paragraph as the model last wrote it, where a check refused its wording:
+    the refused pieces, with the accepted pieces and the untouched ones around them."""
+    refused = {
+        u.id: o.rejected for u in units if (o := outcomes.get(u.id)) and o.rejected is not None
+    }
+    if not refused:
+        return None
+    view = article_plan.paragraph_texts({**accepted, **refused})[paragraph.id]
+    try:
+        return paragraph.render(view)
+    except ValueError:  # the markup was what broke: show its words
+        return plain(view)
 
 
 def _stitch(
@@ -560,6 +589,9 @@ def _stitch(
                 attempts=max(
                     (outcomes[u.id].attempts for u in units if u.id in outcomes), default=0
                 ),
+                rejected=_rejected(paragraph, units, outcomes, texts, article_plan)
+                if failed
+                else None,
             )
         )
         at += len(raw) + len(paragraph.tail)

@@ -29,7 +29,8 @@ examples:
   repair report result.json -o report.md          # Markdown, chosen by the extension
   repair report result.json --format md | less
 
-  repair fix article.txt --report report.html     # the same page, straight from a repair
+  repair fix article.txt --report report.html     # the same page, straight from a repair,
+                                                  # and its result in report.result.json
 """
 
 APPLY_EXAMPLES = """\
@@ -121,7 +122,8 @@ def parse_numbers(spec: str) -> set[int]:
 
 def _run_report(args: argparse.Namespace) -> int:
     result = load_result(args.result)
-    text = render_report(result, report_format(args.output, args.format))
+    saved = None if args.result == "-" else args.result
+    text = render_report(result, report_format(args.output, args.format), saved)
     if args.output:
         write_atomically(Path(args.output), text)
     else:
