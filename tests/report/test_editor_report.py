@@ -378,8 +378,10 @@ def test_the_docs_script_makes_the_page_and_its_result(tmp_path: Path) -> None:
     result = RepairResult.model_validate_json((tmp_path / "report.result.json").read_bytes())
     assert len(result.flagged) == 1 and result.flagged[0].rejected
     assert "Refused: the model’s wording" in page
-    assert "<dt>Article</dt><dd>golden/putin-trump/input.txt</dd>" in page
+    assert "<dt>Article</dt><dd>golden/trade-fair-names/input.txt</dd>" in page
     assert "<code>repair apply report.result.json --reject N</code>" in page
+    # The default case is the one with suggestions, so the picture shows that section too.
+    assert result.suggestions and "Suggestions for the editor" in page
 
 
 def test_the_report_in_docs_is_todays() -> None:
