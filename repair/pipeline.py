@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from repair import formats, prompts
 from repair.aio import run_sync
@@ -35,6 +35,7 @@ from repair.glossary import (
     with_pins,
 )
 from repair.llm import ChatModel, ChatReply, ChatRequest, ClientArg, open_model
+from repair.llm.protocol import RequestTag
 from repair.results import (
     CallPurpose,
     CallRecord,
@@ -235,12 +236,14 @@ async def _repair_chunk(run: _Run, chunk: Chunk, glossary: Glossary) -> dict[str
     feedback: list[str] = []
     model = config.model
     requests_left = 1 + config.max_reasks
+    attempt = 0
     while pending and requests_left:
         requests_left -= 1
+        attempt += 1
         with run.local():
             request = _request(run, chunk, pending, feedback, model, glossary)
         try:
-            reply = await _call(run, request, chunk.index, pending)
+            reply = await _call(run, request, chunk.index, pending, attempt=attempt)
             with run.local():
                 parsed = _parse(reply, chunk, pending)
             problem = _whole_answer_problem(reply, parsed, pending)
@@ -260,7 +263,7 @@ async def _repair_chunk(run: _Run, chunk: Chunk, glossary: Glossary) -> dict[str
                     parsed, chunk, outcomes, glossary.mapping(), run.paragraphs, run.clean
                 )
             if config.verify == "model":
-                feedback += await _verify(run, chunk, pending, outcomes)
+                feedback += await _verify(run, chunk, pending, outcomes, attempt)
             pending = [i for i in pending if outcomes[i].text is None]
             continue
         # Nothing in this answer is usable.
@@ -298,7 +301,7 @@ def _request(
 
 
 async def _verify(
-    run: _Run, chunk: Chunk, asked: list[str], outcomes: dict[str, _UnitOutcome]
+    run: _Run, chunk: Chunk, asked: list[str], outcomes: dict[str, _UnitOutcome], attempt: int
 ) -> list[str]:
     """The meaning check of the units this answer repaired and the ledger accepted.
 
@@ -316,7 +319,7 @@ async def _verify(
     ids = [p.id for p in pairs]
 
     async def ask(request: ChatRequest) -> ChatReply:
-        return await _call(run, request, chunk.index, ids, purpose="verify")
+        return await _call(run, request, chunk.index, ids, purpose="verify", attempt=attempt)
 
     verdict: Verdict = await verify_pairs(pairs, ask, run.config.verify_model or run.config.model)
     stats = run.verification
@@ -351,8 +354,10 @@ async def _call(
     pending: list[str],
     *,
     purpose: CallPurpose = "repair",
+    attempt: int = 1,
 ) -> ChatReply:
     """One request, counted: usage, timing and a call record (chunk -1 is the glossary)."""
+    request = replace(request, tag=RequestTag(purpose, chunk, attempt))
     async with run.semaphore:
         started = time.perf_counter()
         reply = await run.model.complete(request)
