@@ -249,6 +249,9 @@ class Estimate(BaseModel):
         default_factory=Usage, description="the meaning check's part of `usage` (--verify model)"
     )
     cost_usd: float | None = None
+    batch_cost_usd: float | None = Field(
+        default=None, description="the same requests through the Batch API (--batch-api)"
+    )
 
 
 # --- shared by the job and the estimate -----------------------------------------------

@@ -13,6 +13,10 @@ Faults, scripted per created batch (`script`) or drawn per line (`line_error_rat
 - "line-errors": a few lines (every fifth) fail with HTTP 500 in the error file.
 - `line_error_rate`: that share of lines fail, drawn at random (seeded).
 
+`stall` holds a reply for so many seconds after the work is done (a slow network, or a
+client killed while it waits): "upload" (the file is stored), "create" (the batch exists),
+"content" (a file is being downloaded); a test kills the client there.
+
 `GET /_fake/batches` tells a test what the provider saw: uploads, batches created, each
 batch's status and metadata.
 """
@@ -117,6 +121,8 @@ class FakeBatchApi:
         self.validating_s, self.in_progress_s = validating_s, in_progress_s
         self.finalizing_s, self.slow_finalizing_s = finalizing_s, slow_finalizing_s
         self.line_error_rate = line_error_rate
+        self.stall: dict[str, float] = {}
+        self.contents = 0  # file downloads asked for
         self.files: dict[str, _File] = {}
         self.batches: dict[str, _Batch] = {}
         self.created = 0  # batches created
@@ -140,6 +146,7 @@ class FakeBatchApi:
                 self._advance(batch)
             return {
                 "uploads": self.uploads,
+                "contents": self.contents,
                 "created": self.created,
                 "lines_answered": self.lines_answered,
                 "batches": [
@@ -149,6 +156,7 @@ class FakeBatchApi:
                         "metadata": b.metadata,
                         "total": len(b.lines),
                         "fault": b.fault,
+                        "custom_ids": [line.get("custom_id") for line in b.lines],
                     }
                     for b in self.batches.values()
                 ],
@@ -166,12 +174,22 @@ class FakeBatchApi:
         if not path.startswith("/v1/"):
             return None
         pieces = path[len("/v1/") :].split("/")
+        if pieces[0] not in ("files", "batches"):
+            return None
         with self._lock:
             if pieces[0] == "files":
-                return self._files(method, pieces[1:], query, headers, raw)
-            if pieces[0] == "batches":
-                return self._batches(method, pieces[1:], query, raw)
-        return None
+                reply = self._files(method, pieces[1:], query, headers, raw)
+            else:
+                reply = self._batches(method, pieces[1:], query, raw)
+        phase = {
+            ("POST", "files"): "upload",
+            ("POST", "batches"): "create" if len(pieces) == 1 else "",
+        }.get((method, pieces[0]), "content" if pieces[-1] == "content" else "")
+        if phase == "content":
+            self.contents += 1
+        if self.stall.get(phase):
+            time.sleep(self.stall[phase])  # the work is done; the answer is late
+        return reply
 
     def _files(
         self, method: str, rest: list[str], query: dict[str, str], headers: Any, raw: bytes
