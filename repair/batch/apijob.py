@@ -162,14 +162,16 @@ class ApiJob(_Job):
         summary = super()._summary(interrupted=interrupted)
         stats = self.rounds.stats
         billed = Usage()
-        for usage in stats.billed.values():
+        for usage in [*stats.billed.values(), *stats.live_billed.values()]:
             billed.add(usage)
-        summary.requests = stats.answered
+        summary.requests = stats.answered + stats.live
         summary.cache_hits = self.hits
         summary.billed = billed
-        summary.billed_cost_usd = cost_of(
-            list(stats.billed.items()), self.options.prices, batch=True
+        costs = (
+            cost_of(list(stats.billed.items()), self.options.prices, batch=True),
+            cost_of(list(stats.live_billed.items()), self.options.prices),
         )
+        summary.billed_cost_usd = None if None in costs else sum(c or 0.0 for c in costs)
         summary.batches = stats.batches
         summary.batches_attached = stats.attached
         summary.endpoint_down = False  # a cancel is not an outage: exit 130, resumable

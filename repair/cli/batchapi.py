@@ -46,9 +46,10 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--glossary-calls",
         choices=["batch", "live"],
-        default="batch",
-        help="the one glossary call per article: in a batch before the chunks that need it "
-        "(default), or live",
+        default="live",
+        help="the one glossary call of an article with names: live (default: a small call "
+        "that spares those articles a whole batch round), or in a batch before the chunks "
+        "that need it",
     )
     group.add_argument(
         "--batch-max-requests",

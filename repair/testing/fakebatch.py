@@ -12,6 +12,8 @@ Faults, scripted per created batch (`script`) or drawn per line (`line_error_rat
 - "slow-finalizing": finalizing takes `slow_finalizing_s`.
 - "line-errors": a few lines (every fifth) fail with HTTP 500 in the error file.
 - `line_error_rate`: that share of lines fail, drawn at random (seeded).
+- `answer_faults`: the chat server's answer faults ("change-number"...), played on the next
+  lines answered, in order: a bad answer inside a good batch.
 
 `stall` holds a reply for so many seconds after the work is done (a slow network, or a
 client killed while it waits): "upload" (the file is stored), "create" (the batch exists),
@@ -122,6 +124,7 @@ class FakeBatchApi:
         self.finalizing_s, self.slow_finalizing_s = finalizing_s, slow_finalizing_s
         self.line_error_rate = line_error_rate
         self.stall: dict[str, float] = {}
+        self.answer_faults: deque[str] = deque()
         self.contents = 0  # file downloads asked for
         self.files: dict[str, _File] = {}
         self.batches: dict[str, _Batch] = {}
@@ -409,7 +412,8 @@ class FakeBatchApi:
         return bool(self.line_error_rate) and self._random.random() < self.line_error_rate
 
     def _answer(self, body: dict[str, Any]) -> dict[str, Any]:
-        content, finish, _ = self.server.answer(body, None)
+        fault = self.answer_faults.popleft() if self.answer_faults else None
+        content, finish, _ = self.server.answer(body, fault)
         self.lines_answered += 1
         return {
             "id": f"chatcmpl-fakebatch-{self.lines_answered}",

@@ -23,7 +23,7 @@ from repair.pricing import price_for
 from repair.testing.fake import FakeServer
 from tests.conftest import TEST_KEY, config_for, small_article
 
-FAST = Limits(poll_s=0.02)
+FAST = Limits(poll_s=0.02, glossary="batch")
 
 
 def archive(folder: Path, count: int) -> Path:
@@ -149,6 +149,26 @@ def test_batch_api_job_matches_live_outputs_at_the_batch_price(tmp_path: Path) -
     again = len(first) + len([i for i in range(len(second)) if i % 5 == 2])
     assert sum(sent.values()) == len(sent) + again
     assert summary.requests == len(sent)
+
+
+def test_glossary_and_reasks_can_go_live(tmp_path: Path) -> None:
+    src = archive(tmp_path, 8)
+    with FakeServer() as live_server:
+        run(src, tmp_path / "live", api_config(live_server))
+    with FakeServer() as server:
+        # Answers that leave out a paragraph: those chunks are asked again.
+        server.batch_api.answer_faults.extend(["missing-id"] * 3)
+        limits = Limits(poll_s=0.02, glossary="live", reask="live")
+        summary = run_api(src, tmp_path / "api", api_config(server), limits=limits)
+        live_asks = server.chat_requests()
+        seen = server.batch_api.seen()
+    assert outputs(tmp_path / "api") == outputs(tmp_path / "live")
+    glossary = [e for e in live_asks if not e.units]  # a glossary call names no paragraph
+    reasks = [e for e in live_asks if e.units]
+    assert glossary and reasks
+    # Only first asks went in batches.
+    assert all("-r1-repair-" in c for b in seen["batches"] for c in b["custom_ids"])
+    assert summary.requests == seen["lines_answered"] + len(live_asks)
 
 
 def test_requests_that_keep_failing_fail_their_articles_after_max_attempts(
