@@ -70,17 +70,19 @@ def faults(args: argparse.Namespace) -> int:
         live_requests = len(server.chat_requests())
     line("live", live, live_wall, f"{live_requests} requests")
     results = {}
-    for name, glossary, reask in (
-        ("batch-api", "batch", "batch"),
-        ("batch-api, live gloss.", "live", "batch"),
+    for name, glossary, faulty in (
+        ("batch-api, faults", "live", True),
+        ("batch-api, gloss. live", "live", False),
+        ("batch-api, gloss. batch", "batch", False),
     ):
         with FakeServer(ttft=args.ttft, seed=1) as server:
             fake = server.batch_api
             fake.in_progress_s = args.batch_seconds
-            fake.line_error_rate = 0.02
-            fake.script("failed", "line-errors")
-            limits = Limits(poll_s=args.poll, glossary=glossary, reask=reask)  # type: ignore[arg-type]
-            out = work / name.replace(" ", "-").replace(",", "").replace(".", "")
+            if faulty:
+                fake.line_error_rate = 0.02
+                fake.script("failed", "line-errors")
+            limits = Limits(poll_s=args.poll, glossary=glossary)  # type: ignore[arg-type]
+            out = work / name.replace(" ", "-").replace(".", "").replace(",", "")
             started = time.perf_counter()
             api = run_api(src, out, config_for(server), limits=limits)
             wall = time.perf_counter() - started
@@ -97,9 +99,15 @@ def faults(args: argparse.Namespace) -> int:
         results[name] = (api, out)
         problems += compare(src, out, work / "live")
         problems += verify(src, out)
-    api, out = results["batch-api"]
+    api, out = results["batch-api, faults"]
     if api.cost_usd and live.cost_usd:
         print(f"  cost ratio batch/live: {api.cost_usd / live.cost_usd:.3f}")
+    for name, summary in (("live", live), ("batch-api, faults", api)):
+        u = summary.usage
+        print(
+            f"  tokens {name}: {u.prompt_tokens:,} prompt ({u.cached_tokens:,} cached), "
+            f"{u.completion_tokens:,} completion"
+        )
     for problem in problems:
         print("PROBLEM:", problem)
     print("ok: outputs identical to the live path's" if not problems else "FAILED")

@@ -19,7 +19,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from repair.aio import run_sync
-from repair.batch.job import BatchControl, _Job, _Work
+from repair.batch.breaker import GuardedChat
+from repair.batch.job import BatchControl, _Job, _Limited, _Work
 from repair.batch.ledger import Ledger
 from repair.batch.models import (
     BatchOptions,
@@ -66,7 +67,9 @@ async def arun_api(
     check_paths(src, out)
     if client is None:
         config.endpoint()
-    # Every chunk of an article asks at once: its requests go out in the same round.
+    # Every chunk of an article asks at once: its requests go out in the same round. Live
+    # calls (--glossary-calls/--reask live) keep the user's limit.
+    live_limit = config.concurrency
     config = config.model_copy(update={"concurrency": max(config.concurrency, ROUND_CONCURRENCY)})
     if options.in_flight is None:
         options = options.model_copy(update={"in_flight": DEFAULT_IN_FLIGHT})
@@ -77,6 +80,7 @@ async def arun_api(
         api = BatchApi(config, client)
         try:
             job = ApiJob(src, out, config, options, model, store, gate, control, on_progress)
+            job.model = _Limited(GuardedChat(model, job.breaker), live_limit)
             job.api, job.limits, job.on_batches = api, limits or Limits(), on_batches
             return await job.run()
         finally:

@@ -121,6 +121,7 @@ class Rounds:
         self.live_in_flight = 0
         self.waiting: dict[str, _Asked] = {}  # ident -> the article(s) waiting for it
         self.queue: dict[str, _Asked] = {}  # ident -> not yet submitted
+        self.flights: dict[str, asyncio.Future[ChatReply]] = {}  # live calls under way
         self.seen: dict[str, BatchState] = {}
         self.started = time.perf_counter()
 
@@ -154,6 +155,15 @@ class Rounds:
         return self.limits.reask if tag.attempt > 1 else "batch"
 
     async def _live(self, ident: str, request: ChatRequest) -> ChatReply:
+        """A live call; identical requests of two articles at once share it (as live)."""
+        flight = self.flights.get(ident)
+        if flight is None:
+            flight = asyncio.ensure_future(self._send_live(ident, request))
+            self.flights[ident] = flight
+            flight.add_done_callback(lambda _: self.flights.pop(ident, None))
+        return await asyncio.shield(flight)
+
+    async def _send_live(self, ident: str, request: ChatRequest) -> ChatReply:
         self.live_in_flight += 1
         try:
             reply = await self.live.complete(request)
