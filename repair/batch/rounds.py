@@ -140,7 +140,7 @@ class Rounds:
             if row is not None and row.state == "submitted":
                 pass  # an earlier run sent it; its batch will answer
             elif row is not None and row.state == "failed":
-                self._resolve(ident, ModelCallError(row.error or "the batch request failed"))
+                self._resolve(ident, _error_of(row.error))
             else:
                 asked.line = (custom_id, request_line(custom_id, request))
                 self.queue[ident] = asked
@@ -336,7 +336,7 @@ class Rounds:
             elif outcome.context.get("retryable") and row.tries + 1 < self.max_attempts:
                 again.append(row.ident)
             else:
-                failed.append((row.ident, outcome.message))
+                failed.append((row.ident, _error_record(outcome)))
                 outcomes[row.ident] = outcome
         # Requests the batch never ran (failed, expired, cancelled): send them again.
         for row in members.values():
@@ -344,10 +344,9 @@ class Rounds:
                 again.append(row.ident)
             else:
                 message = f"the batch {info.id} ended {info.status} {row.tries + 1} time(s)"
-                failed.append((row.ident, message))
-                outcomes[row.ident] = ModelCallError(
-                    message, status=None, attempts=row.tries + 1, retryable=True
-                )
+                error = ModelCallError(message, status=None, attempts=row.tries + 1, retryable=True)
+                failed.append((row.ident, _error_record(error)))
+                outcomes[row.ident] = error
         self.ledger.settle(
             submission.key, answered=answered, again=again, failed=failed, tried=tried
         )
@@ -361,6 +360,23 @@ class Rounds:
             if asked is not None and row is not None:
                 asked.line = (row.custom_id, row.line)
                 self.queue[ident] = asked
+
+
+def _error_record(error: ModelCallError) -> str:
+    """A failed request's error as the ledger keeps it: a replay must raise the same
+    (its status decides what the pipeline does: a 400 re-asks without a JSON schema)."""
+    return json.dumps({"message": error.message, "status": error.context.get("status")})
+
+
+def _error_of(record: str | None) -> ModelCallError:
+    try:
+        data = json.loads(record or "")
+    except ValueError:
+        data = {"message": record or "the batch request failed", "status": None}
+    status = data.get("status")
+    return ModelCallError(
+        str(data.get("message")), status=status, attempts=1, retryable=status is None
+    )
 
 
 def _request_of(line: str) -> ChatRequest:

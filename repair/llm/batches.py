@@ -15,16 +15,22 @@ calls (tenacity, Retry-After honoured); other failures are the same `ModelCallEr
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Awaitable, Callable
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
 from repair.config import RepairConfig
 from repair.errors import ModelCallError, ModelOutputError
-from repair.llm.client import ClientArg, OpenAIChat, _create_args, _wait_for_server, is_retryable
+from repair.llm.client import (
+    RETRYABLE_STATUS,
+    ClientArg,
+    OpenAIChat,
+    _create_args,
+    _wait_for_server,
+    is_retryable,
+)
 from repair.llm.completion import read_completion
 from repair.llm.protocol import ChatReply, ChatRequest
 
@@ -118,9 +124,6 @@ def read_lines(data: bytes) -> tuple[list[LineResult], int]:
     return results, broken
 
 
-Outcome = Literal["answer", "retry", "fail"]
-
-
 def reply_of(
     line: LineResult, request: ChatRequest
 ) -> ChatReply | ModelCallError | ModelOutputError:
@@ -133,7 +136,7 @@ def reply_of(
             return read_completion(body, request, attempts=1, waited=0.0, headers={})
         except ModelOutputError as exc:
             return exc
-    retryable = status is None or status in {408, 409, 429, 500, 502, 503, 504}
+    retryable = status is None or status in RETRYABLE_STATUS
     return ModelCallError(
         f"the batch request failed (HTTP {status or 'none'}): {line.message()}",
         status=status,
@@ -213,9 +216,9 @@ class BatchApi:
         """One SDK call with the transport retries of a chat call; errors as ours."""
         import openai
 
+        # The chat client's SDK client and error wording: one key, one way to report.
         sdk = self._chat._client
         attempts = 0
-        started = time.perf_counter()
         try:
             async for attempt in AsyncRetrying(
                 stop=stop_after_attempt(self._config.max_attempts),
@@ -230,4 +233,4 @@ class BatchApi:
             raise self._chat._status_error(exc, attempts) from None
         except openai.APIConnectionError as exc:
             raise self._chat._transport_error(exc, attempts) from None
-        raise AssertionError(f"unreachable after {time.perf_counter() - started:.1f}s")
+        raise AssertionError("tenacity neither returned nor raised")

@@ -10,7 +10,8 @@ Faults, scripted per created batch (`script`) or drawn per line (`line_error_rat
 - "expired": it runs out of time half-way: half the lines answered, the rest in the error
   file with code `batch_expired`.
 - "slow-finalizing": finalizing takes `slow_finalizing_s`.
-- "line-errors": a few lines (every fifth) fail with HTTP 500 in the error file.
+- "line-errors": a few lines (every fifth) fail with HTTP 500 in the error file;
+  "line-refusals": the same with HTTP 400 (a request the provider will never run).
 - `line_error_rate`: that share of lines fail, drawn at random (seeded).
 - `answer_faults`: the chat server's answer faults ("change-number"...), played on the next
   lines answered, in order: a bad answer inside a good batch.
@@ -48,7 +49,7 @@ class Answerer(Protocol):
     def usage(self, body: dict[str, Any], content: str | None) -> dict[str, Any]: ...
 
 
-BATCH_FAULTS = ("failed", "expired", "slow-finalizing", "line-errors")
+BATCH_FAULTS = ("failed", "expired", "slow-finalizing", "line-errors", "line-refusals")
 _TERMINAL = ("completed", "failed", "expired", "cancelled")
 
 
@@ -378,8 +379,10 @@ class FakeBatchApi:
                 )
                 continue
             if self._line_fails(batch, number):
-                body = {"error": {"message": "The server had an error", "type": "server_error"}}
-                response = {"status_code": 500, "request_id": _req_id(), "body": body}
+                code = 400 if batch.fault == "line-refusals" else 500
+                message = "Invalid request" if code == 400 else "The server had an error"
+                body = {"error": {"message": message, "type": "server_error"}}
+                response = {"status_code": code, "request_id": _req_id(), "body": body}
                 errors.append(
                     json.dumps(
                         {
@@ -407,7 +410,7 @@ class FakeBatchApi:
         batch.timestamps[f"{status}_at"] = int(time.time())
 
     def _line_fails(self, batch: _Batch, number: int) -> bool:
-        if batch.fault == "line-errors":
+        if batch.fault in ("line-errors", "line-refusals"):
             return number % 5 == 2
         return bool(self.line_error_rate) and self._random.random() < self.line_error_rate
 

@@ -272,3 +272,21 @@ def test_batch_prices_are_half_the_live_ones_for_openai_models() -> None:
         assert live is not None and batch is not None
         assert batch.input == pytest.approx(live.input / 2)
         assert batch.output == pytest.approx(live.output / 2)
+
+
+def test_a_request_the_provider_refuses_is_not_sent_again(tmp_path: Path) -> None:
+    src = archive(tmp_path, 8)
+    with FakeServer() as server:
+        server.batch_api.script("line-refusals")  # every fifth line: HTTP 400
+        summary = run_api(src, tmp_path / "out", api_config(server), limits=FAST)
+        seen = server.batch_api.seen()
+    first = seen["batches"][0]["custom_ids"]
+    refused = {c for i, c in enumerate(first) if i % 5 == 2}
+    sent = collections.Counter(c for b in seen["batches"] for c in b["custom_ids"])
+    assert refused and all(sent[c] == 1 for c in refused)  # a 400 is final, as live
+    entries = {e.source: e for e in manifest(tmp_path / "out")}
+    for custom_id in refused:
+        if "-repair-" in custom_id:  # the chunk could not be asked: the article failed
+            article = sorted(p.name for p in src.glob("*.txt"))[int(custom_id[1:].split("-")[0])]
+            assert entries[article].status == "failed"
+    assert summary.statuses["failed"] >= 1
