@@ -87,12 +87,18 @@ def test_fake_batch_moves_through_its_statuses_and_answers_as_chat(server: FakeS
 
 @pytest.mark.parametrize(
     ("fault", "status", "answered", "errors"),
-    [("failed", "failed", 0, 0), ("expired", "expired", 3, 3), ("line-errors", "completed", 5, 1)],
+    [
+        ("failed", "failed", 0, 0),
+        ("expired", "expired", 3, 3),
+        ("line-errors", "completed", 5, 1),
+        ("slow-finalizing", "completed", 6, 0),
+    ],
 )
 def test_fake_batch_faults(
     server: FakeServer, fault: str, status: str, answered: int, errors: int
 ) -> None:
     server.batch_api.script(fault)
+    server.batch_api.slow_finalizing_s = 0.4
     request = ChatRequest([{"role": "user", "content": "hi"}], "m", max_tokens=20)
 
     async def go() -> tuple[str, int, int]:
@@ -100,9 +106,12 @@ def test_fake_batch_faults(
         try:
             data = "\n".join(request_line(f"r{i}", request) for i in range(6)).encode()
             info = await api.create(await api.upload("f.jsonl", data), {})
+            finalizing = 0
             while not info.terminal:
                 await asyncio.sleep(0.02)
                 info = await api.retrieve(info.id)
+                finalizing += info.status == "finalizing"
+            assert (finalizing > 8) == (fault == "slow-finalizing")
             got = [
                 len(read_lines(await api.content(f))[0]) if f else 0
                 for f in (info.output_file_id, info.error_file_id)
@@ -149,6 +158,18 @@ def test_batch_api_job_matches_live_outputs_at_the_batch_price(tmp_path: Path) -
     again = len(first) + len([i for i in range(len(second)) if i % 5 == 2])
     assert sum(sent.values()) == len(sent) + again
     assert summary.requests == len(sent)
+
+
+def test_batches_are_split_under_the_request_limit(tmp_path: Path) -> None:
+    src = archive(tmp_path, 5)
+    with FakeServer() as live_server:
+        run(src, tmp_path / "live", api_config(live_server))
+    with FakeServer() as server:
+        limits = Limits(poll_s=0.02, glossary="batch", max_requests=2)
+        run_api(src, tmp_path / "api", api_config(server), limits=limits)
+        sizes = [b["total"] for b in server.batch_api.seen()["batches"]]
+    assert max(sizes) == 2 and len(sizes) >= 3
+    assert outputs(tmp_path / "api") == outputs(tmp_path / "live")
 
 
 def test_glossary_and_reasks_can_go_live(tmp_path: Path) -> None:
