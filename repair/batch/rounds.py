@@ -193,13 +193,21 @@ class Rounds:
         await self._reattach()
         while True:
             await self._quiet(busy)
-            if self.queue:
-                await self._submit()
-            open_ = self.ledger.submissions(open_only=True)
-            if not open_:
-                await asyncio.sleep(0.01)  # articles in live calls, or none left
-                continue
-            await self._poll(open_)
+            try:
+                if self.queue:
+                    await self._submit()
+                open_ = self.ledger.submissions(open_only=True)
+                if not open_:
+                    await asyncio.sleep(0.01)  # articles in live calls, or none left
+                    continue
+                await self._poll(open_)
+            except ModelCallError as exc:
+                if not exc.context.get("retryable"):
+                    raise  # a refused key, a missing endpoint: the job stops (exit 2)
+                # The endpoint failed after the client's retries: a batch runs for hours,
+                # so wait a poll period and go on; what was recorded is picked up again.
+                log.warning("the Batch API failed, trying again: %s", exc.message)
+                await asyncio.sleep(self.limits.poll_s)
 
     async def _quiet(self, busy: Callable[[], int]) -> None:
         """Return once nothing moves: every article in flight waits for an answer."""
@@ -212,22 +220,33 @@ class Rounds:
 
     async def _submit(self) -> None:
         queue, self.queue = self.queue, {}
-        group: list[tuple[str, str, str]] = []
+        groups: list[list[tuple[str, str, str]]] = [[]]
         size = 0
         for ident, asked in queue.items():
             if asked.future.done() or asked.line is None:
                 continue
             custom_id, line = asked.line
+            bytes_ = len(line.encode()) + 1
+            group = groups[-1]
             if group and (
-                len(group) >= self.limits.max_requests
-                or size + len(line.encode()) + 1 > self.limits.max_bytes
+                len(group) >= self.limits.max_requests or size + bytes_ > self.limits.max_bytes
             ):
+                groups.append([])
+                size = 0
+            groups[-1].append((ident, custom_id, line))
+            size += bytes_
+        for number, group in enumerate(groups):
+            if not group:
+                continue
+            try:
                 await self._send(group)
-                group, size = [], 0
-            group.append((ident, custom_id, line))
-            size += len(line.encode()) + 1
-        if group:
-            await self._send(group)
+            except BaseException:
+                # Not recorded yet: back in the queue for the next try (a recorded one is
+                # picked up from the ledger).
+                for later in groups[number + 1 :]:
+                    for ident, _, _ in later:
+                        self.queue[ident] = queue[ident]
+                raise
 
     async def _send(self, group: list[tuple[str, str, str]]) -> None:
         # Two idents may have made the same custom_id (a twin asked in another article's

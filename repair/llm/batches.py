@@ -8,8 +8,11 @@ What is sent for a request is built by the same function as a live call's body, 
 answer line is read by the same reader as a live answer (`completion.read_completion`):
 a batch answer is parsed and checked exactly as a live one.
 
-Transport failures of these calls are retried here, as `client.OpenAIChat` retries chat
-calls (tenacity, Retry-After honoured); other failures are the same `ModelCallError`s.
+Transport failures of the calls that change nothing are retried here, as
+`client.OpenAIChat` retries chat calls (tenacity, Retry-After honoured). An upload or a
+batch creation is never retried blindly: a timeout or a 500 may come after the provider
+made the batch, and a second one would be paid twice. The caller looks first (a batch by
+its metadata, a file by its name), then makes it again only if it is not there.
 """
 
 from __future__ import annotations
@@ -161,7 +164,8 @@ class BatchApi:
     async def upload(self, name: str, data: bytes) -> str:
         """Upload a batch input file; its id."""
         created = await self._call(
-            lambda sdk: sdk.files.create(file=(name, data, "application/jsonl"), purpose="batch")
+            lambda sdk: sdk.files.create(file=(name, data, "application/jsonl"), purpose="batch"),
+            retry=False,
         )
         return str(created.id)
 
@@ -184,7 +188,8 @@ class BatchApi:
                 endpoint=ENDPOINT,
                 completion_window=COMPLETION_WINDOW,
                 metadata=metadata,
-            )
+            ),
+            retry=False,
         )
         return BatchInfo.model_validate(created.model_dump())
 
@@ -212,8 +217,8 @@ class BatchApi:
         response = await self._call(lambda sdk: sdk.files.content(file_id))
         return bytes(response.content)
 
-    async def _call(self, make: Callable[[Any], Awaitable[T]]) -> T:
-        """One SDK call with the transport retries of a chat call; errors as ours."""
+    async def _call(self, make: Callable[[Any], Awaitable[T]], *, retry: bool = True) -> T:
+        """One SDK call with the transport retries of a chat call (`retry`); errors as ours."""
         import openai
 
         # The chat client's SDK client and error wording: one key, one way to report.
@@ -221,7 +226,7 @@ class BatchApi:
         attempts = 0
         try:
             async for attempt in AsyncRetrying(
-                stop=stop_after_attempt(self._config.max_attempts),
+                stop=stop_after_attempt(self._config.max_attempts if retry else 1),
                 wait=_wait_for_server,
                 retry=retry_if_exception(is_retryable),
                 reraise=True,

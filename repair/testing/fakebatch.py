@@ -20,6 +20,10 @@ Faults, scripted per created batch (`script`) or drawn per line (`line_error_rat
 client killed while it waits): "upload" (the file is stored), "create" (the batch exists),
 "content" (a file is being downloaded); a test kills the client there.
 
+`fail_after` answers HTTP 500 to the next so many calls of a phase *after doing the
+work* ("upload": the file is stored, "create": the batch exists), as a provider whose
+reply is lost: a client that simply tries again pays twice.
+
 `GET /_fake/batches` tells a test what the provider saw: uploads, batches created, each
 batch's status and metadata.
 """
@@ -126,6 +130,7 @@ class FakeBatchApi:
         self.line_error_rate = line_error_rate
         self.stall: dict[str, float] = {}
         self.answer_faults: deque[str] = deque()
+        self.fail_after: dict[str, int] = {}
         self.contents = 0  # file downloads asked for
         self.files: dict[str, _File] = {}
         self.batches: dict[str, _Batch] = {}
@@ -193,6 +198,9 @@ class FakeBatchApi:
             self.contents += 1
         if self.stall.get(phase):
             time.sleep(self.stall[phase])  # the work is done; the answer is late
+        if self.fail_after.get(phase):
+            self.fail_after[phase] -= 1
+            return Reply.error(500, "The server had an error", "server_error")
         return reply
 
     def _files(

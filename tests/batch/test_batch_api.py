@@ -244,6 +244,24 @@ def test_a_run_killed_after_create_finds_its_batch_and_creates_none_again(
     assert outputs(out) == outputs(tmp_path / "clean")
 
 
+def test_lost_replies_to_upload_and_create_cost_no_second_batch(tmp_path: Path) -> None:
+    src = archive(tmp_path, 3)
+    with FakeServer() as live_server:
+        run(src, tmp_path / "live", api_config(live_server))
+    with FakeServer() as server:
+        fake = server.batch_api
+        # The file is stored and the batch made, each time with a 500 for an answer.
+        fake.fail_after = {"upload": 1, "create": 2}
+        config = api_config(server, max_attempts=1)
+        summary = run_api(src, tmp_path / "api", config, limits=FAST)
+        seen = fake.seen()
+    keys = collections.Counter(b["metadata"]["repair_submission"] for b in seen["batches"])
+    assert set(keys.values()) == {1}  # found by its metadata, never made twice
+    assert seen["uploads"] == len(keys)  # found by its name, never sent twice
+    assert summary.statuses["repaired"] == 3
+    assert outputs(tmp_path / "api") == outputs(tmp_path / "live")
+
+
 def test_status_and_cancel(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     src = archive(tmp_path, 3)
     out = tmp_path / "out"
