@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from repair.aio import run_sync
 from repair.batch.breaker import GuardedChat
 from repair.batch.job import BatchControl, _Job, _Limited, _Work
-from repair.batch.ledger import Ledger
+from repair.batch.ledger import CANCELLED, Ledger
 from repair.batch.models import (
     BatchOptions,
     BatchProgress,
@@ -44,7 +44,6 @@ from repair.results import Usage
 DEFAULT_IN_FLIGHT = 5_000
 # Requests of one article in flight at once: all of its chunks go into the same round.
 ROUND_CONCURRENCY = 256
-CANCELLED_FLAG = "cancelled"
 
 
 async def arun_api(
@@ -118,7 +117,7 @@ class ApiJob(_Job):
             on_batches=self.on_batches,
         )
         ledger = self.rounds.ledger
-        _set_flag(ledger, CANCELLED_FLAG, None)  # a rerun after --cancel means: go on
+        ledger.set_flag(CANCELLED, None)  # a rerun after --cancel means: go on
         if self.options.retry_failed:
             ledger.reset_failed()
         pump = asyncio.create_task(super()._pump())
@@ -147,7 +146,7 @@ class ApiJob(_Job):
         may take hours; the batches go on at the provider, and a rerun attaches to them."""
         while True:
             await asyncio.sleep(0.2)
-            if _flag(ledger, CANCELLED_FLAG) and not self.cancelled:
+            if ledger.flag(CANCELLED) and not self.cancelled:
                 self.cancelled = True
                 self.stop_reason = "the batches were cancelled (repair batch --cancel)"
             if (self.control.stopping or self.cancelled) and not self.control.abandoning:
@@ -192,21 +191,6 @@ def _cost(billing: list[tuple[str, Usage, bool]], options: BatchOptions) -> floa
             return None
         total += cost
     return total
-
-
-def _flag(ledger: Ledger, name: str) -> bool:
-    row = ledger.db.execute("SELECT value FROM api_meta WHERE name = ?", (name,)).fetchone()
-    return row is not None
-
-
-def _set_flag(ledger: Ledger, name: str, value: str | None) -> None:
-    with ledger.store.writing(), ledger.db:
-        if value is None:
-            ledger.db.execute("DELETE FROM api_meta WHERE name = ?", (name,))
-        else:
-            ledger.db.execute(
-                "INSERT OR REPLACE INTO api_meta (name, value) VALUES (?, ?)", (name, value)
-            )
 
 
 # --- --status and --cancel ------------------------------------------------------------
@@ -254,7 +238,7 @@ async def astatus(
     out = Path(out)
     store, ledger = _open_ledger(out)
     try:
-        result = ApiStatus(out=str(out), cancelled=_flag(ledger, CANCELLED_FLAG))
+        result = ApiStatus(out=str(out), cancelled=ledger.flag(CANCELLED))
         api = _api_or_none(config, client)
         try:
             for sub in ledger.submissions():
@@ -300,7 +284,7 @@ async def acancel(
         api = BatchApi(config, client)
         cancelled: list[BatchState] = []
         try:
-            _set_flag(ledger, CANCELLED_FLAG, str(time.time()))
+            ledger.set_flag(CANCELLED, str(time.time()))
             for sub in ledger.submissions(open_only=True):
                 if sub.batch_id is None or sub.status in TERMINAL_STATUSES:
                     continue

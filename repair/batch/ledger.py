@@ -75,6 +75,10 @@ class RequestRow:
     error: str | None
 
 
+# Raised by `repair batch --cancel` (another process): submit nothing more.
+CANCELLED = "cancelled"
+
+
 class Ledger:
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -92,6 +96,20 @@ class Ledger:
         with self.store.writing(), self.db:
             self.db.execute("INSERT INTO api_meta (name, value) VALUES ('job', ?)", (job,))
         return job
+
+    def flag(self, name: str) -> bool:
+        row = self.db.execute("SELECT 1 FROM api_meta WHERE name = ?", (name,)).fetchone()
+        return row is not None
+
+    def set_flag(self, name: str, value: str | None) -> None:
+        """Raise (with a value) or lower (None) a flag another process may read."""
+        with self.store.writing(), self.db:
+            if value is None:
+                self.db.execute("DELETE FROM api_meta WHERE name = ?", (name,))
+            else:
+                self.db.execute(
+                    "INSERT OR REPLACE INTO api_meta (name, value) VALUES (?, ?)", (name, value)
+                )
 
     # --- submissions ------------------------------------------------------------------
 

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from repair.batch.ledger import Ledger, Submission
+from repair.batch.ledger import CANCELLED, Ledger, Submission
 from repair.batch.store import Store, cache_key
 from repair.errors import ModelCallError, ModelOutputError, OutputError
 from repair.llm.batches import BatchApi, BatchInfo, read_lines, reply_of, request_line
@@ -194,7 +194,7 @@ class Rounds:
         while True:
             await self._quiet(busy)
             try:
-                if self.queue:
+                if self.queue and not self.ledger.flag(CANCELLED):  # --cancel: send no more
                     await self._submit()
                 open_ = self.ledger.submissions(open_only=True)
                 if not open_:
