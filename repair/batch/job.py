@@ -420,7 +420,7 @@ class _Job:
         try:
             started = time.perf_counter()
             attempts = self.store.start(article.origin)
-            chat = CachedChat(self.cache, self.model, read=work.read_cache)
+            chat = self._chat(work)
             result: RepairResult | None = None
             endpoint = False  # failed for the endpoint's sake, not the article's
             try:
@@ -428,6 +428,7 @@ class _Job:
                     work.text, self.config, client=chat, fmt=article_format(article, self.options)
                 )
                 entry = self._result_entry(article, result, chat.hits)
+                self._annotate(entry, chat)
                 endpoint = entry.reason == ReasonCode.MODEL_UNREACHABLE.value
             except ModelCallError as exc:
                 if exc.context.get("status") in FATAL_STATUS:
@@ -458,6 +459,14 @@ class _Job:
                 self.active -= 1
             slots.release()
             self.wake.set()
+
+    def _chat(self, work: _Work) -> Any:
+        """The model one article calls: the job's cache over the endpoint (a way of
+        running the job, such as the Batch API, gives its own)."""
+        return CachedChat(self.cache, self.model, read=work.read_cache)
+
+    def _annotate(self, entry: ManifestEntry, chat: Any) -> None:
+        """What a way of running the job adds to an article's entry (nothing, live)."""
 
     def _finish(
         self,
