@@ -65,7 +65,7 @@ class Inflight:
             raise ServiceError(
                 503,
                 "busy",
-                f"{self.count} repairs are running, the most this service runs at once "
+                f"{self.count} repair(s) running, the most this service runs at once "
                 "(--max-inflight); try again after Retry-After seconds",
                 {"Retry-After": str(self.retry_after())},
             )
