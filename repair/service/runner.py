@@ -35,7 +35,7 @@ def serve(
     if client is None:
         config.endpoint()  # no endpoint configured: say how to set one up, now
     _access_log_to_stderr()
-    cache = AnswerCache.open(settings.cache_dir) if settings.cache_dir is not None else None
+    cache = _open_cache(settings)
     try:
         app = create_app(settings, config, client=client, cache=cache)
         server = uvicorn.Server(
@@ -60,6 +60,22 @@ def serve(
     finally:
         if cache is not None:
             cache.close()
+
+
+def _open_cache(settings: ServiceSettings) -> AnswerCache | None:
+    if settings.cache_dir is None:
+        return None
+    try:
+        return AnswerCache.open(settings.cache_dir)
+    except ConfigurationError as exc:
+        if exc.context.get("setting") != "out":
+            raise
+        # The store's own words speak of `repair batch --out`; here the folder is --cache.
+        raise ConfigurationError(
+            f"--cache {settings.cache_dir}: another process (repair serve or repair batch) "
+            "holds the store there; give this one another --cache, or --no-cache",
+            setting="cache",
+        ) from None
 
 
 def _access_log_to_stderr() -> None:

@@ -342,11 +342,22 @@ def test_a_key_the_endpoint_refuses_is_502_model_rejected(
     edge: tuple[ServedRepair, FakeServer],
 ) -> None:
     service, fake = edge
-    # More refusals than requests: the test after this one stops this fake anyway.
-    fake.script(*["401"] * 10)
+    fake.script(*["401"] * 10)  # more than it will ask: the rest is dropped below
     status, error = service.json("POST", "/v1/repair", {"text": small_article()[0]})
+    fake.clear_script()
     assert status == 502 and error["error"]["code"] == "model-rejected"
     assert "API key" in error["error"]["message"]
+
+
+def test_an_article_no_paragraph_of_which_could_be_asked_about_is_502(
+    edge: tuple[ServedRepair, FakeServer],
+) -> None:
+    service, fake = edge
+    fake.script(*["500"] * 12)  # every attempt of every request (2 attempts each)
+    status, error = service.json("POST", "/v1/repair", {"text": small_article(first=50)[0]})
+    fake.clear_script()
+    assert status == 502 and error["error"]["code"] == "model-unreachable"
+    assert "500" in error["error"]["message"]
 
 
 def test_sigterm_lets_the_repair_in_flight_finish(
