@@ -126,7 +126,9 @@ class Service:
                 log.error("internal error on %s: %s", request.url.path, type(exc).__name__)
                 log.debug("internal error", exc_info=True)
                 notes["code"] = "internal-error"
-                body = error_json("internal-error", "an internal error; the service log has it")
+                body = error_json(
+                    "internal-error", "an internal error; the service's log has its X-Request-Id"
+                )
                 return Response(body, 500, media_type=JSON)
 
         return run

@@ -4,6 +4,8 @@ seam, the in-flight limit, and the command line's refusals (no server started)."
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from collections.abc import Collection
 from typing import Any
 
@@ -65,6 +67,21 @@ def test_serve_refuses_to_start_unsafely_with_exit_2(
     monkeypatch.setenv("REPAIR_SERVICE_TOKEN", TOKEN.get_secret_value())
     assert main(["serve", "--no-cache"]) == 2
     assert "no model endpoint" in capsys.readouterr().err
+
+
+def test_the_command_line_loads_the_web_stack_only_to_serve() -> None:
+    code = (
+        "import sys\n"
+        "from repair.cli import main\n"
+        "from repair import service\n"
+        "service.ServiceSettings()\n"
+        "print(sorted(m for m in ('starlette', 'uvicorn', 'prometheus_client') "
+        "if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "[]"
 
 
 def test_the_token_is_checked_whole_and_by_scheme() -> None:
