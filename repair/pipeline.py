@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from repair import formats, prompts
 from repair.aio import run_sync
@@ -47,6 +47,7 @@ from repair.results import (
     Usage,
     Verification,
 )
+from repair.suggest import Candidate, Proposal, from_glossary, parse_block, resolve, split_answer
 from repair.validation import check, validate_paragraph
 from repair.verify import Pair, Verdict, verify_pairs, worth_checking
 
@@ -67,13 +68,17 @@ class _UnitOutcome:
     reason: str | None = None  # ...and the same in words
     findings: list[str] = field(default_factory=list)
     attempts: int = 0
+    # The wording a check refused, shown to the editor beside the kept original; it
+    # belongs to `reason`, so a later problem with no wording of its own clears it.
+    rejected: str | None = None
 
-    def keep(self, code: ReasonCode, reason: str) -> None:
+    def keep(self, code: ReasonCode, reason: str, rejected: str | None = None) -> None:
         """Not repaired (yet): a later answer may still be accepted."""
-        self.code, self.reason = code, reason
+        self.code, self.reason, self.rejected = code, reason, rejected
 
     def accept(self, text: str) -> None:
         self.text, self.code, self.reason, self.findings = text, None, None, []
+        self.rejected = None
 
 
 @dataclass(slots=True)
@@ -96,6 +101,8 @@ class _Run:
     # (source, repair) words of the units accepted: the final check need not compare a
     # paragraph that is one of them again.
     clean: set[tuple[str, str]] = field(default_factory=set)
+    # The suggestions of each unit's latest usable answer (see suggest.py), by unit id.
+    proposals: dict[str, list[Proposal]] = field(default_factory=dict)
 
     @contextmanager
     def local(self) -> Iterator[None]:
@@ -242,7 +249,13 @@ async def _repair_chunk(run: _Run, chunk: Chunk, glossary: Glossary) -> dict[str
         try:
             reply = await _call(run, request, chunk.index, pending)
             with run.local():
-                parsed = _parse(reply, chunk, pending)
+                content, block = split_answer(reply.content)
+                # Cut off in the block after the paragraphs: they were all written in full.
+                cut = reply.finish_reason == "length" and block is None
+                finish = "length" if cut else "stop"
+                parsed = _parse(
+                    replace(reply, content=content, finish_reason=finish), chunk, pending
+                )
             problem = _whole_answer_problem(reply, parsed, pending)
         except ModelCallError as exc:
             if endpoint_is_wrong(exc):
@@ -255,6 +268,7 @@ async def _repair_chunk(run: _Run, chunk: Chunk, glossary: Glossary) -> dict[str
         _count_attempt(outcomes, pending)
         if problem is None:
             run.notes.extend(f"chunk {chunk.index + 1}: {note}" for note in parsed.notes)
+            _collect(run, chunk, pending, block)
             with run.local():
                 feedback = _accept(
                     parsed, chunk, outcomes, glossary.mapping(), run.paragraphs, run.clean
@@ -337,9 +351,10 @@ async def _verify(
         messages = [d.message for d in differences]
         stats.findings += len(messages)
         outcome = outcomes[uid]
-        outcome.text = None
+        refused, outcome.text = outcome.text, None
         outcome.findings = messages
-        outcome.keep(ReasonCode.MEANING_CHANGED, f"the repair changed the meaning: {messages[0]}")
+        reason = f"the repair changed the meaning: {messages[0]}"
+        outcome.keep(ReasonCode.MEANING_CHANGED, reason, rejected=refused)
         feedback.extend(f"{uid}: {m}" for m in messages)
     return feedback
 
@@ -382,6 +397,14 @@ async def _call(
 def _parse(reply: ChatReply, chunk: Chunk, pending: list[str]) -> ParsedAnswer:
     units = [u for u in chunk.units if u.id in pending]
     return parse_answer(reply.content, units, truncated=reply.finish_reason == "length")
+
+
+def _collect(run: _Run, chunk: Chunk, asked: list[str], block: str | None) -> None:
+    """Keep this answer's suggestions for the units it answered (a re-ask's replace them)."""
+    proposals, notes = parse_block(block, set(asked)) if block is not None else ([], [])
+    run.notes.extend(f"chunk {chunk.index + 1}: {note}" for note in notes)
+    for uid in asked:
+        run.proposals[uid] = [p for p in proposals if p.paragraph == uid]
 
 
 def _whole_answer_problem(
@@ -433,7 +456,8 @@ def _accept(
         inline = paragraphs[unit.id].inline if unit.id in paragraphs else None
         markup = inline.problem(text) if inline else None
         if markup:
-            outcome.keep(ReasonCode.MARKUP_CHANGED, f"the repair changed the markup: {markup}")
+            reason = f"the repair changed the markup: {markup}"
+            outcome.keep(ReasonCode.MARKUP_CHANGED, reason, rejected=text)
             feedback.append(f"{unit_id}: {markup}")
             continue
         try:
@@ -446,7 +470,9 @@ def _accept(
         if findings:
             outcome.findings = findings
             outcome.keep(
-                ReasonCode.FACTS_CHANGED, f"the repair changed facts: {'; '.join(findings)}"
+                ReasonCode.FACTS_CHANGED,
+                f"the repair changed facts: {'; '.join(findings)}",
+                rejected=text,
             )
             feedback.extend(f"{unit_id}: {f}" for f in findings)
         else:
@@ -493,6 +519,27 @@ def _paragraph_code(failed: list[_UnitOutcome]) -> ReasonCode | None:
     if ReasonCode.MODEL_UNREACHABLE in codes:
         return ReasonCode.MODEL_UNREACHABLE
     return codes[0] if codes else None
+
+
+def _rejected(
+    paragraph: Paragraph,
+    units: list[Unit],
+    outcomes: dict[str, _UnitOutcome],
+    accepted: dict[str, str],
+    article_plan: Plan,
+) -> str | None:
+    """A kept paragraph as the model last wrote it, where a check refused its wording:
+    the refused pieces, with the accepted pieces and the untouched ones around them."""
+    refused = {
+        u.id: o.rejected for u in units if (o := outcomes.get(u.id)) and o.rejected is not None
+    }
+    if not refused:
+        return None
+    view = article_plan.paragraph_texts({**accepted, **refused})[paragraph.id]
+    try:
+        return paragraph.render(view)
+    except ValueError:  # the markup was what broke: show its words
+        return plain(view)
 
 
 def _stitch(
@@ -542,11 +589,17 @@ def _stitch(
                 attempts=max(
                     (outcomes[u.id].attempts for u in units if u.id in outcomes), default=0
                 ),
+                rejected=_rejected(paragraph, units, outcomes, texts, article_plan)
+                if failed
+                else None,
             )
         )
         at += len(raw) + len(paragraph.tail)
     text = article_plan.document.join(accepted)
     edits = compute_edits(paragraphs)
+    candidates = [Candidate(p) for found in run.proposals.values() for p in found]
+    suggestions, notes = resolve(candidates + from_glossary(run.glossary, paragraphs), paragraphs)
+    run.notes.extend(notes)
     return RepairResult(
         text=text,
         format=run.format.value,
@@ -563,6 +616,7 @@ def _stitch(
         calls=sorted(run.calls, key=lambda c: c.started_s),
         glossary=run.glossary,
         edits=edits,
+        suggestions=suggestions,
         notes=run.notes,
         verification=run.verification,
     )
