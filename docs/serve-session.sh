@@ -70,9 +70,9 @@ wait %3 2>/dev/null || true
 
 # The same article through the command line: the same result, once the fields that describe
 # one run (timings, attempts, the order concurrent calls ended in, the provider's prompt
-# cache) are set aside.
+# cache, when it finished, the file the CLI read) are set aside.
 "$PY" -m repair fix golden/putin-trump/input.txt --json "${MODEL[@]}" >"$work/fixed.json" 2>/dev/null
-run_fields='del(.timings, .usage.cached_tokens)
+run_fields='del(.timings, .finished_at, .source_file, .usage.cached_tokens)
     | .calls |= (map(del(.started_s, .wait_s, .attempts, .cached_tokens)) | sort_by(.chunk, .purpose))'
 if diff <(jq -S "$run_fields" "$work/served.json") <(jq -S "$run_fields" "$work/fixed.json") >/dev/null; then
     echo "POST /v1/repair and repair fix --json, the seed  -> the same result ($(jq '.paragraphs | length' "$work/served.json") paragraphs, $(jq '.edits | length' "$work/served.json") edits)"

@@ -6,8 +6,7 @@ Starlette and uvicorn (the `serve` extra). The modules: `app` (the endpoints), `
 (request and response bodies), `auth` (the bearer token), `limits` (body size, repairs at
 once, deadline, a client that hangs up), `errors` (one error shape), `access` (the JSON
 access log), `metrics` (Prometheus), `health` (the model endpoint, probed and cached),
-`cache` (the batch's store of model answers), `choices` (apply an editor's choices),
-`openapi`, `settings`, `runner` (uvicorn).
+`cache` (the batch's store of model answers), `openapi`, `settings`, `runner` (uvicorn).
 
 Names are imported when first used (PEP 562), as in `repair/__init__.py`: the command line
 imports this package on every run, and must neither pay for nor need the web stack unless

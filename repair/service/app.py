@@ -2,7 +2,7 @@
 
     POST /v1/repair   {"text"|"markdown"|"html", "style"?, "glossary"?, "verify"?} -> RepairResult
     POST /v1/check    {"source", "repaired", "format"?, "glossary"?}             -> ValidationReport
-    POST /v1/apply    {"result", "reject"?, "accept"?}                           -> ApplyResponse
+    POST /v1/apply    {"result", "accept"?, "reject"?}                           -> ReviewOutcome
     GET  /healthz     up, and whether the model endpoint answers (no token needed)
     GET  /openapi.json, GET /metrics
 
@@ -17,6 +17,7 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, TypeVar
 
@@ -36,10 +37,10 @@ from repair.glossary import pinned_mapping
 from repair.llm import ChatModel, open_model
 from repair.pipeline import arepair_article
 from repair.results import ReasonCode, RepairResult
+from repair.review import apply_choices
 from repair.service.access import AccessLog, notes_of
 from repair.service.auth import BearerAuth
 from repair.service.cache import AnswerCache
-from repair.service.choices import apply_choices
 from repair.service.errors import CLIENT_CLOSED, ServiceError, error_json, invalid, model_failed
 from repair.service.health import EndpointHealth
 from repair.service.limits import ClientGone, Inflight, guarded, read_body
@@ -161,8 +162,10 @@ class Service:
         if down and len(down) == len(result.paragraphs):
             # Not one paragraph could be asked about: not a repair, an outage.
             raise ServiceError(502, ReasonCode.MODEL_UNREACHABLE.value, down[0].reason or "")
+        # Stamped as `repair fix` stamps it (the report shows the date); no file name here.
+        finished = datetime.now(UTC).replace(microsecond=0)
         return Response(
-            result.model_dump_json(),
+            result.model_copy(update={"finished_at": finished}).model_dump_json(),
             200,
             {"X-Repair-Cache-Hits": str(hits)},
             media_type=JSON,
@@ -202,12 +205,13 @@ class Service:
         asked = _parse(ApplyRequest, await read_body(request, self.settings.max_body_bytes))
         self._check_length(len(asked.result.text), "result.text")
         try:
-            answer = await asyncio.to_thread(
-                apply_choices, asked.result, asked.reject, asked.accept
+            # What `repair apply --accept ... --reject ...` calls; checks run off the loop.
+            outcome = await asyncio.to_thread(
+                apply_choices, asked.result, asked.accept, set(asked.reject)
             )
-        except InputError as exc:
+        except InputError as exc:  # an id or number the result lacks, a stale span
             raise ServiceError(422, "invalid-choice", exc.message) from None
-        return Response(answer.model_dump_json(), 200, media_type=JSON)
+        return Response(outcome.model_dump_json(), 200, media_type=JSON)
 
     async def healthz(self, request: Request) -> Response:
         endpoint = await self.health.current()

@@ -11,7 +11,7 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from repair.formats import Format
-from repair.results import RepairResult, ValidationReport
+from repair.results import RepairResult
 
 FormatName = Literal["text", "markdown", "html"]
 # {"Witkoff": ["Witcooff", "Vitcoof"]} (canonical -> variants) or {"Witcooff": "Witkoff"}
@@ -68,40 +68,18 @@ class CheckRequest(BaseModel):
 
 
 class ApplyRequest(BaseModel):
-    """A saved result, with the editor's choices: edits to undo, suggestions to take."""
+    """A saved result, with the editor's choices: suggestions to take, edits to undo."""
 
     model_config = ConfigDict(extra="forbid")
 
     result: RepairResult
-    reject: list[int] = Field(
-        default_factory=list, description="numbers of the edits to undo (the report's numbers)"
-    )
     accept: list[SuggestionId] = Field(
         default_factory=list,
-        description="ids of suggested fact corrections to apply: S1, S2, ...",
+        description="ids of suggested fact corrections to apply: S1, S2, ... (the result's)",
     )
-
-    @model_validator(mode="after")
-    def _known_choices(self) -> Self:
-        bad = [n for n in self.reject if n < 1]
-        if bad:
-            raise ValueError(f"reject: edit numbers start at 1 (got {bad[0]})")
-        known = {s.id for s in self.result.suggestions}
-        unknown = sorted(set(self.accept) - known, key=str)
-        if unknown:
-            have = ", ".join(s.id for s in self.result.suggestions) or "none"
-            raise ValueError(
-                f"accept: no suggestion {', '.join(unknown)} in the result (it has: {have})"
-            )
-        return self
-
-
-class ApplyResponse(BaseModel):
-    text: str = Field(description="the article with the choices applied")
-    report: ValidationReport = Field(description="the outcome checked against the original")
-    edits: int = Field(description="edits in the result")
-    undone: list[int] = Field(description="edits undone")
-    accepted: list[str] = Field(description="suggestions applied")
+    reject: list[Annotated[int, Field(ge=1)]] = Field(
+        default_factory=list, description="numbers of the edits to undo (the report's numbers)"
+    )
 
 
 class ModelEndpoint(BaseModel):

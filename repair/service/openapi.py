@@ -10,9 +10,9 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from repair.results import RepairResult, ValidationReport
+from repair.review import ReviewOutcome
 from repair.service.models import (
     ApplyRequest,
-    ApplyResponse,
     CheckRequest,
     ErrorBody,
     Health,
@@ -44,7 +44,7 @@ _OPERATIONS: list[tuple[str, str, str, type[BaseModel] | None, type[BaseModel] |
         "post",
         "Undo some edits (and take suggestions) of a saved result, checked again",
         ApplyRequest,
-        ApplyResponse,
+        ReviewOutcome,
         "401 413 422",
     ),
     ("/healthz", "get", "Up, and whether the model endpoint answers", None, Health, ""),

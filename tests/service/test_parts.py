@@ -1,22 +1,20 @@
-"""The service's parts as plain functions: settings, the token, request bodies, the apply
-seam, the in-flight limit, and the command line's refusals (no server started)."""
+"""The service's parts as plain functions: settings, the token, request bodies, the
+in-flight limit, and the command line's refusals (no server started)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
-from collections.abc import Collection
-from typing import Any
 
 import pytest
 from pydantic import SecretStr, ValidationError
 
 from repair.cli import main
 from repair.errors import ConfigurationError
-from repair.results import RepairResult, Suggestion, ValidationReport
+from repair.results import RepairResult
 from repair.service.auth import BearerAuth
-from repair.service.choices import apply_choices
 from repair.service.errors import ServiceError, invalid
 from repair.service.limits import Inflight
 from repair.service.models import ApplyRequest, RepairRequest
@@ -124,72 +122,35 @@ def test_a_422_names_the_fields_but_never_what_was_in_them() -> None:
     assert article not in error.message
 
 
-def _result(suggestions: int = 0) -> RepairResult:
-    return RepairResult.model_validate(
-        {
-            "text": "The envoy made four trips.",
-            "paragraphs": [
-                {
-                    "id": "P1",
-                    "kind": "paragraph",
-                    "status": "repaired",
-                    "source": "The envoy maked four trips.",
-                    "repaired": "The envoy made four trips.",
-                    "at": 0,
-                }
-            ],
-            "usage": {},
-            "model": "m",
-            "template_version": "t",
-            "style": "minimal",
-            "chunks": 1,
-            "timings": {},
-            "suggestions": [
-                Suggestion(
-                    id=f"S{n}",
-                    paragraph="P1",
-                    start=10,
-                    end=14,
-                    original="made",
-                    replacement="took",
-                    kind="term",
-                    reason="r",
-                    confidence="low",
-                ).model_dump()
-                for n in range(1, suggestions + 1)
-            ],
-        }
-    )
+def test_suggestion_ids_and_edit_numbers_are_checked_before_the_library() -> None:
+    result = RepairResult.model_validate_json(_SAVED)
+    ApplyRequest.model_validate({"result": result, "accept": ["S1"], "reject": [1]})
+    for choice in ({"accept": ["1"]}, {"accept": ["S1; DROP"]}, {"reject": [0]}):
+        with pytest.raises(ValidationError):
+            ApplyRequest.model_validate({"result": result, **choice})
 
 
-def test_apply_undoes_edits_through_the_library() -> None:
-    answer = apply_choices(_result(), [1], [])
-    assert answer.text == "The envoy maked four trips."
-    assert answer.undone == [1] and answer.edits == 1
-
-
-def test_accepted_suggestions_reach_an_apply_that_takes_them_and_no_other() -> None:
-    seen: dict[str, Any] = {}
-
-    def apply_with_accept(
-        result: RepairResult, reject: Collection[int], accept: Collection[str] = ()
-    ) -> tuple[str, ValidationReport]:
-        seen.update(reject=set(reject), accept=list(accept))
-        return "changed", ValidationReport(ok=True, issues=[])
-
-    answer = apply_choices(_result(2), [1], ["S2"], apply=apply_with_accept)
-    assert seen == {"reject": {1}, "accept": ["S2"]} and answer.accepted == ["S2"]
-    with pytest.raises(ServiceError) as caught:
-        apply_choices(_result(2), [], ["S1"])  # today's library: no accept
-    assert caught.value.status == 422 and caught.value.code == "accept-unsupported"
-
-
-def test_suggestion_ids_are_checked_against_the_result() -> None:
-    result = _result(1).model_dump()
-    ApplyRequest.model_validate({"result": result, "accept": ["S1"]})
-    for accept in (["S2"], ["1"], ["S1; DROP"]):
-        with pytest.raises(ValidationError, match="accept"):
-            ApplyRequest.model_validate({"result": result, "accept": accept})
+_SAVED = json.dumps(
+    {
+        "text": "The envoy made four trips.",
+        "paragraphs": [
+            {
+                "id": "P1",
+                "kind": "paragraph",
+                "status": "repaired",
+                "source": "The envoy maked four trips.",
+                "repaired": "The envoy made four trips.",
+                "at": 0,
+            }
+        ],
+        "usage": {},
+        "model": "m",
+        "template_version": "t",
+        "style": "minimal",
+        "chunks": 1,
+        "timings": {},
+    }
+)
 
 
 async def test_one_repair_past_the_limit_is_refused_with_a_retry_after() -> None:

@@ -16,6 +16,7 @@ import pytest
 
 from repair.cli import main
 from repair.testing.fake import FakeServer
+from repair.testing.golden import load_case
 from repair.testing.served import ServedRepair, free_port
 from tests.conftest import TEST_KEY, golden_pair, small_article
 
@@ -108,7 +109,8 @@ def _comparable(result: dict[str, Any]) -> dict[str, Any]:
     the order concurrent calls ended in, and the provider's prompt cache (warm or not)."""
     run = ("started_s", "wait_s", "attempts", "cached_tokens")
     result = dict(result)
-    result.pop("timings")
+    for field in ("timings", "finished_at", "source_file"):  # the CLI names its file
+        result.pop(field)
     result["usage"] = {k: v for k, v in result["usage"].items() if k not in run}
     calls = [{k: v for k, v in c.items() if k not in run} for c in result["calls"]]
     result["calls"] = sorted(calls, key=lambda c: (c["chunk"], c["purpose"], c["units"]))
@@ -127,6 +129,7 @@ def test_the_seed_comes_back_as_repair_fix_json_gives_it(
     assert status == 200, body
     assert headers["content-type"] == "application/json"
     served_result = json.loads(body)
+    assert served_result["finished_at"] and served_result["source_file"] is None
 
     path = tmp_path / "seed.txt"
     path.write_text(seed, encoding="utf-8")
@@ -166,13 +169,28 @@ def test_check_and_apply_answer_as_check_json_and_apply_do(service: ServedRepair
     every = list(range(1, len(result["edits"]) + 1))
     status, undone = service.json("POST", "/v1/apply", {"result": result, "reject": every})
     assert status == 200
-    assert undone["text"] == source and undone["undone"] == every and undone["report"]["ok"]
+    assert undone["text"] == source and undone["rejected"] == every and undone["report"]["ok"]
     status, kept = service.json("POST", "/v1/apply", {"result": result})
     assert status == 200 and kept["text"] == result["text"]
     status, error = service.json("POST", "/v1/apply", {"result": result, "reject": [999]})
     assert status == 422 and error["error"]["code"] == "invalid-choice"
-    status, error = service.json("POST", "/v1/apply", {"result": result, "accept": ["S1"]})
-    assert status == 422 and "S1" in error["error"]["message"]
+    assert "999" in error["error"]["message"]
+
+
+def test_accepted_suggestions_give_the_reference_as_repair_apply_does(
+    service: ServedRepair,
+) -> None:
+    case = load_case("trade-fair-names")
+    assert case.suggestions is not None
+    status, result = service.json("POST", "/v1/repair", {"text": case.input})
+    assert status == 200 and [s["id"] for s in result["suggestions"]] == ["S1", "S2", "S3"]
+    assert result["text"] != case.reference  # offered, never applied
+    accept = {"result": result, "accept": ["S1", "S2", "S3"]}
+    status, outcome = service.json("POST", "/v1/apply", accept)
+    assert status == 200 and outcome["text"] == case.reference and outcome["report"]["ok"]
+    assert [s["id"] for s in outcome["accepted"]] == ["S1", "S2", "S3"]
+    status, error = service.json("POST", "/v1/apply", {"result": result, "accept": ["S9"]})
+    assert status == 422 and "no suggestion S9" in error["error"]["message"]
 
 
 def test_openapi_describes_every_endpoint_from_the_models(service: ServedRepair) -> None:
