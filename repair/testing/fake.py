@@ -228,6 +228,11 @@ class FakeServer:
         with self._lock:
             self._script.extend(faults)
 
+    def clear_script(self) -> None:
+        """Drop the scripted faults not played yet (a test that scripted more than it used)."""
+        with self._lock:
+            self._script.clear()
+
     def chat_requests(self) -> list[Logged]:
         return [entry for entry in self.log if entry.path.endswith("/chat/completions")]
 
