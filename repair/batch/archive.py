@@ -328,3 +328,17 @@ def unsafe_id(ident: str) -> str | None:
     if any(part == ".." for part in PurePosixPath(ident).parts):
         return f"the id {ident!r} would escape the output folder"
     return None
+
+
+def article_from_row(seq: int, row: dict[str, Any], *, max_chars: int) -> Article:
+    """A row of a table (Ray Data, Parquet) as an article, checked as a JSONL line is:
+    the same id and body rules, so a table and a JSONL file of the same articles agree.
+
+    Values JSON cannot hold (timestamps, bytes) are read as their text: only the id and
+    the body are looked at, and the caller keeps the row itself for its output.
+    """
+    # ASCII JSON: a lone surrogate stays an escape, which the checks then find and refuse.
+    line = json.dumps(row, default=str).encode("ascii")
+    article = _jsonl_article(seq, seq + 1, line, max_chars, None)
+    article.origin = f"row {seq + 1}"
+    return article

@@ -44,7 +44,7 @@ from typing import Any
 from repair import prompts
 from repair.aio import run_sync
 from repair.batch.archive import Article, ArticleProblem, count_articles, is_jsonl, read_archive
-from repair.batch.breaker import Breaker, GuardedChat, State, endpoint_failed
+from repair.batch.breaker import Breaker, GuardedChat, State
 from repair.batch.models import (
     STATUSES,
     ArticleStatus,
@@ -60,11 +60,12 @@ from repair.batch.models import (
     settings_fingerprint,
 )
 from repair.batch.models import fingerprint as article_fingerprint
+from repair.batch.outcome import classify, findings_of, verdict
 from repair.batch.outdir import OutputFolder
 from repair.batch.store import CachedChat, ResponseCache, Store
 from repair.batch.triage import Triage
 from repair.config import RepairConfig
-from repair.errors import InputError, ModelCallError, OutputError, RepairError
+from repair.errors import ModelCallError, OutputError
 from repair.llm import ChatModel, ChatReply, ChatRequest, open_model
 from repair.llm.pacing import RateGate
 from repair.pipeline import arepair_article
@@ -74,8 +75,6 @@ from repair.results import CallRecord, ReasonCode, RepairResult, Usage
 log = logging.getLogger(__name__)
 
 MANIFEST_NAME = "manifest.jsonl"
-# Statuses that mean the settings are wrong, not the article: stop the job.
-FATAL_STATUS = frozenset({401, 403, 404})
 # How often one article may be redone because the endpoint was down (it recovered in
 # between each time): past this, a flapping endpoint fails it for good.
 MAX_HAND_BACKS = 3
@@ -424,27 +423,14 @@ class _Job:
             result: RepairResult | None = None
             endpoint = False  # failed for the endpoint's sake, not the article's
             try:
-                result = await arepair_article(
-                    work.text, self.config, client=chat, fmt=article_format(article, self.options)
-                )
+                result = await self._attempt(work, chat)
                 entry = self._result_entry(article, result, chat.hits)
                 self._annotate(entry, chat)
                 endpoint = entry.reason == ReasonCode.MODEL_UNREACHABLE.value
-            except ModelCallError as exc:
-                if exc.context.get("status") in FATAL_STATUS:
-                    raise
-                endpoint = endpoint_failed(exc)
-                code = ReasonCode.MODEL_UNREACHABLE.value if endpoint else "model-call"
-                entry = self._problem_entry(article, ArticleProblem(code, exc.message), "failed")
-            except InputError as exc:
-                reason = str(exc.context.get("reason", "input"))
-                entry = self._problem_entry(article, ArticleProblem(reason, exc.message))
-            except RepairError as exc:
-                entry = self._problem_entry(article, ArticleProblem("error", exc.message), "failed")
-            except Exception as exc:  # a bug must not stop the other articles
-                log.exception("article %s", article.origin)
-                problem = ArticleProblem("internal-error", f"{type(exc).__name__}: {exc}")
-                entry = self._problem_entry(article, problem, "failed")
+            except Exception as exc:
+                failure = classify(exc, article.origin)  # re-raises what stops the job
+                endpoint = failure.endpoint
+                entry = self._problem_entry(article, failure.problem, failure.status)
             entry.attempts = attempts
             entry.duration_s = round(time.perf_counter() - started, 3)
             self.active, working = self.active - 1, False
@@ -467,6 +453,12 @@ class _Job:
 
     def _annotate(self, entry: ManifestEntry, chat: Any) -> None:
         """What a way of running the job adds to an article's entry (nothing, live)."""
+
+    async def _attempt(self, work: _Work, chat: Any) -> RepairResult:
+        """The pipeline on one article, here in this process (ray_job.py runs it on Ray)."""
+        return await arepair_article(
+            work.text, self.config, client=chat, fmt=article_format(work.article, self.options)
+        )
 
     def _finish(
         self,
@@ -503,8 +495,8 @@ class _Job:
 
     def _result_entry(self, article: Article, result: RepairResult, hits: int) -> ManifestEntry:
         flagged = [FlaggedParagraph(id=p.id, reason=p.reason) for p in result.flagged]
-        findings = [issue.message for issue in result.report.issues] if result.report else []
-        status, reason, error = _verdict(result, findings)
+        findings = findings_of(result)
+        status, reason, error = verdict(result, findings)
         return ManifestEntry(
             id=article.id,
             source=article.origin,
@@ -613,27 +605,6 @@ class _Job:
             endpoint_pauses=self.breaker.pauses_taken,
             stop_reason=self.stop_reason,
         )
-
-
-def _verdict(
-    result: RepairResult, findings: list[str]
-) -> tuple[ArticleStatus, str | None, str | None]:
-    """The article's status, with the manifest's reason (a code) and error (in words).
-
-    Any paragraph the model could not be asked about makes the article `failed`: a later
-    run may repair it, from the store for the rest. Other kept paragraphs, or whole-article
-    findings, are for an editor: `flagged`.
-    """
-    kept = result.flagged
-    unreachable = [p for p in kept if p.reason_code is ReasonCode.MODEL_UNREACHABLE]
-    if unreachable:
-        return "failed", ReasonCode.MODEL_UNREACHABLE.value, unreachable[0].reason
-    if kept:
-        code = kept[0].reason_code
-        return "flagged", code.value if code else None, kept[0].reason
-    if findings:
-        return "flagged", "findings", findings[0]
-    return "repaired", None, None
 
 
 def _output_line(article: Article, entry: ManifestEntry, text: str | None) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 
 from repair import batch as batch_job
 from repair.batch import STATUSES, BatchControl, BatchOptions, BatchSummary, Estimate
-from repair.cli import batchapi
+from repair.cli import batchapi, batchray
 from repair.cli.common import (
     ProgressPrinter,
     config_from,
@@ -76,7 +76,7 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         "batch",
         help="repair an archive (a folder or a JSONL file), resumably",
         description="Repair every article of an archive; resumable, paced, with a manifest.",
-        epilog=BATCH_EXAMPLES + "\n" + batchapi.EXAMPLES,
+        epilog=BATCH_EXAMPLES + "\n" + batchapi.EXAMPLES + "\n" + batchray.EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     batch.add_argument(
@@ -112,6 +112,7 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     batch.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     model_options(batch)
     batchapi.add_options(batch)
+    batchray.add_options(batch)
     batch.set_defaults(run=_run)
 
 
@@ -140,10 +141,12 @@ def _run(args: argparse.Namespace) -> int:
     control = BatchControl()
     mode = progress_mode(args.progress, sys.stderr, os.environ)
     with ProgressPrinter(sys.stderr, mode) as printer:
-        job = (
-            batchapi.job(args, options, config, printer, control)
-            if args.batch_api
-            else batch_job.arun(
+        if args.engine == "ray":
+            job = batchray.job(args, options, config, printer, control)
+        elif args.batch_api:
+            job = batchapi.job(args, options, config, printer, control)
+        else:
+            job = batch_job.arun(
                 args.src,
                 args.out,
                 config,
@@ -151,7 +154,6 @@ def _run(args: argparse.Namespace) -> int:
                 on_progress=printer.articles,
                 control=control,
             )
-        )
         summary = asyncio.run(_with_signals(job, control))
     if args.json:
         print(summary.model_dump_json(indent=2))
