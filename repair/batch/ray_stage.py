@@ -204,9 +204,13 @@ def repair_dataset(
     options: BatchOptions | None = None,
     workers: int = 2,
     batch_size: int = 16,
+    num_cpus: float = 1.0,
 ) -> Any:
     """`dataset` with every row repaired by `workers` actors, under one rate limit.
 
+    `num_cpus`: what each actor reserves (validation is CPU work; the model calls are
+    not). Leave the cluster CPUs for reading and writing too: actors that hold every CPU
+    leave none for the read tasks, and the job waits for ever.
     Lazy, as Ray Data is: nothing runs until the result is written or read.
     """
     import ray.data  # the optional extra
@@ -221,6 +225,7 @@ def repair_dataset(
         batch_size=batch_size,
         batch_format="pyarrow",
         compute=ray.data.ActorPoolStrategy(size=workers),
+        num_cpus=num_cpus,
     )
 
 
