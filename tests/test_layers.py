@@ -206,3 +206,14 @@ def test_making_a_client_loads_the_sdk() -> None:
         "print('openai' in sys.modules)\n"
     )
     assert out.strip() == "True"
+
+
+def test_the_ray_engine_loads_ray_only_when_it_runs() -> None:
+    # `repair batch` imports the Ray engine's modules; without the extra they must load.
+    out = _run(
+        "import sys\n"
+        "from repair.cli import main\n"
+        "import repair.batch.ray_job, repair.batch.ray_stage, repair.batch.ray_pace\n"
+        "print(sorted(m for m in ('ray', 'pyarrow') if m in sys.modules))\n"
+    )
+    assert out.strip() == "[]"

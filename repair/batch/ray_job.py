@@ -23,6 +23,7 @@ What differs:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 from pathlib import Path
@@ -78,6 +79,9 @@ async def arun_on_ray(
         pool = _Pool(ray, config, options, limiter, workers, math.ceil(in_flight / workers))
         store = Store.open(out)
         try:
+            # Workers up before the job's clock starts; one that cannot start (repair not
+            # installed on the cluster) fails here, before any article is taken.
+            await _started(pool)
             job = _RayJob(pool, src, out, config, options, store, control, on_progress)
             summary = await job.run()
         finally:
@@ -90,6 +94,16 @@ async def arun_on_ray(
     finally:
         if started:
             ray.shutdown()
+
+
+async def _started(pool: _Pool) -> None:
+    try:
+        await asyncio.gather(*(actor.ready.remote() for actor in pool.actors))
+    except Exception as exc:  # RayActorError and kin: the worker's own words
+        raise ConfigurationError(
+            f"the Ray workers did not start (is repair installed on every node?): {exc}",
+            setting="engine",
+        ) from None
 
 
 def _ray() -> Any:

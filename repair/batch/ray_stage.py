@@ -26,8 +26,10 @@ Ray and pyarrow are imported only when a stage is made: `import repair` never ne
 from __future__ import annotations
 
 import asyncio
+import os
 import pickle
 import threading
+import time
 from collections.abc import Awaitable, Coroutine
 from typing import Any, TypeVar
 
@@ -98,6 +100,7 @@ class RepairStage:
             gate = RateGate(self.options.requests_per_minute, self.options.tokens_per_minute)
         else:
             gate = None
+        _exit_with_the_raylet()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="repair-stage", daemon=True
@@ -121,6 +124,10 @@ class RepairStage:
             return self._run(arepair_article(text, self.config, client=self._model, fmt=fmt))
         except Exception as exc:
             return _portable(exc)
+
+    def ready(self) -> bool:
+        """Answered once the actor is up: its process started and `repair` imported."""
+        return True
 
     def close(self) -> None:
         """Close the client's connections and stop the loop."""
@@ -227,6 +234,28 @@ def repair_dataset(
         compute=ray.data.ActorPoolStrategy(size=workers),
         num_cpus=num_cpus,
     )
+
+
+def _exit_with_the_raylet() -> None:
+    """In a Ray worker: exit as soon as the node's raylet is gone.
+
+    When a job's driver is killed with a local Ray (`repair batch --engine ray` on one
+    machine), the raylet dies with it, but the workers took a second or two to notice and
+    went on sending requests whose answers nobody would record (60 in one trial); the
+    rerun then asked them again. A worker's parent is its raylet: when the parent
+    changes, it has died. On a cluster whose raylet outlives the driver, Ray itself ends
+    the actors of a driver that died.
+    """
+    raylet = os.environ.get("RAY_RAYLET_PID")
+    if raylet is None or os.getppid() != int(raylet):
+        return  # not a Ray worker (a test, a notebook): nothing to watch
+
+    def watch() -> None:
+        while os.getppid() == int(raylet):
+            time.sleep(0.1)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="repair-raylet-watch", daemon=True).start()
 
 
 async def _gather(work: list[Awaitable[T]]) -> list[T]:
