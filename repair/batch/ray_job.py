@@ -1,6 +1,6 @@
 """`repair batch --engine ray`: the same job, its articles repaired by Ray actors.
 
-    summary = await arun_on_ray("archive/", "out/", config, address="ray://head:10001")
+    summary = await arun_on_ray("archive/", "out/", config, address="auto")
 
 The driver (this process) does what the local job does, with the same code (job.py):
 it reads the archive (folders, JSONL), skips what an earlier run finished, writes each
@@ -75,19 +75,20 @@ async def arun_on_ray(
         workers = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
         in_flight = options.in_flight or 2 * config.concurrency * workers
         options = options.model_copy(update={"in_flight": in_flight})
+        store = Store.open(out)  # locked by another run: said before any worker starts
         limiter = limiter_actor(options.requests_per_minute, options.tokens_per_minute)
         pool = _Pool(ray, config, options, limiter, workers, math.ceil(in_flight / workers))
-        store = Store.open(out)
         try:
             # Workers up before the job's clock starts; one that cannot start (repair not
             # installed on the cluster) fails here, before any article is taken.
             await _started(pool)
             job = _RayJob(pool, src, out, config, options, store, control, on_progress)
             summary = await job.run()
+            pauses, paused_s = await limiter.stats.remote()
         finally:
             store.close()
-            pool.close()
-        pauses, paused_s = await limiter.stats.remote()
+            await pool.aclose()
+            ray.kill(limiter)
         return summary.model_copy(
             update={"rate_limit_pauses": pauses, "paused_s": round(paused_s, 3)}
         )
@@ -125,7 +126,7 @@ def connect(ray: Any, address: str | None, workers: int | None) -> bool:
         settings["num_cpus"] = workers
     try:
         ray.init(address=address, **settings)
-    except (ConnectionError, RuntimeError, ValueError) as exc:
+    except Exception as exc:  # Ray's own mix (ConnectionError, RuntimeError, ImportError...)
         raise ConfigurationError(
             f"--ray-address {address}: cannot join the Ray cluster: {exc}", setting="ray_address"
         ) from None
@@ -169,9 +170,10 @@ class _Pool:
     def give_back(self, chosen: int) -> None:
         self.load[chosen] -= 1
 
-    def close(self) -> None:
+    async def aclose(self) -> None:
+        closing = asyncio.gather(*(a.close.remote() for a in self.actors))
         try:
-            self._ray.get([a.close.remote() for a in self.actors], timeout=10)
+            await asyncio.wait_for(closing, timeout=10)
         except Exception as exc:  # closing connections of workers gone already
             log.debug("closing the Ray workers: %s", exc)
         for actor in self.actors:
