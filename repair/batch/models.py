@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -25,6 +25,13 @@ from repair.results import Usage
 
 ArticleStatus = Literal["repaired", "flagged", "failed", "skipped"]
 STATUSES: tuple[ArticleStatus, ...] = ("repaired", "flagged", "failed", "skipped")
+
+# `repair batch`'s own defaults, below --flags and REPAIR_* variables. No one waits on one
+# article in a batch, so chunks may be twice `repair fix`'s: every call carries a fixed
+# frame (fence and task lines, context, glossary lines), and fewer calls send it fewer
+# times (bench/tokens.py --chunk-chars 6000: per-call extras 19% of the seed's tokens
+# instead of 24%).
+BATCH_DEFAULTS: dict[str, Any] = {"chunk_chars": 6000}
 
 # Exit statuses of `repair batch` (BatchSummary.exit_code); 2 is a configuration error or
 # an output folder that cannot be written, raised before or instead of a summary.

@@ -18,6 +18,7 @@ from typing import Any
 
 from repair import batch as batch_job
 from repair.batch import STATUSES, BatchControl, BatchOptions, BatchSummary, Estimate
+from repair.batch.models import BATCH_DEFAULTS
 from repair.cli.common import (
     ProgressPrinter,
     config_from,
@@ -124,7 +125,7 @@ def _run(args: argparse.Namespace) -> int:
         prices=parse_prices(args.price),
         format=args.format,
     )
-    config = config_from(args)
+    config = config_from(args, BATCH_DEFAULTS)
     if args.dry_run:
         found = batch_job.estimate(args.src, args.out, config, options=options)
         print(found.model_dump_json(indent=2) if args.json else dry_run_table(found))
