@@ -37,6 +37,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import BrokenExecutor, Executor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,7 @@ from repair import prompts
 from repair.aio import run_sync
 from repair.batch.archive import Article, ArticleProblem, count_articles, is_jsonl, read_archive
 from repair.batch.breaker import Breaker, GuardedChat, State, endpoint_failed
+from repair.batch.checkers import checker_pool, discard
 from repair.batch.models import (
     STATUSES,
     ArticleStatus,
@@ -238,6 +240,9 @@ class _Job:
         # endpoint went down asks the breaker when its turn comes, not before (else every
         # queued request would go out, and fail, after the breaker opened).
         self.model = _Limited(GuardedChat(model, self.breaker), config.concurrency)
+        # Where the fact checks run, off the event loop: started with the first article to
+        # repair (a rerun with nothing left to do starts no process).
+        self.checkers: Executor | None = None
         self.settings = settings_fingerprint(config, self.cache.template_version)
         self.in_flight = options.in_flight or 2 * config.concurrency
         self.started = time.perf_counter()
@@ -421,11 +426,18 @@ class _Job:
             started = time.perf_counter()
             attempts = self.store.start(article.origin)
             chat = CachedChat(self.cache, self.model, read=work.read_cache)
+            if self.checkers is None:
+                self.checkers = checker_pool(self.options.workers)
+            checkers = self.checkers
             result: RepairResult | None = None
             endpoint = False  # failed for the endpoint's sake, not the article's
             try:
                 result = await arepair_article(
-                    work.text, self.config, client=chat, fmt=article_format(article, self.options)
+                    work.text,
+                    self.config,
+                    client=chat,
+                    fmt=article_format(article, self.options),
+                    executor=checkers,
                 )
                 entry = self._result_entry(article, result, chat.hits)
                 endpoint = entry.reason == ReasonCode.MODEL_UNREACHABLE.value
@@ -440,6 +452,14 @@ class _Job:
                 entry = self._problem_entry(article, ArticleProblem(reason, exc.message))
             except RepairError as exc:
                 entry = self._problem_entry(article, ArticleProblem("error", exc.message), "failed")
+            except BrokenExecutor as exc:
+                # A checker process died (killed, out of memory): this article is redone by
+                # the next run; the others go on with a new pool.
+                if checkers is not None and checkers is self.checkers:  # not replaced yet
+                    discard(checkers)
+                    self.checkers = checker_pool(self.options.workers)
+                problem = ArticleProblem("internal-error", f"{type(exc).__name__}: {exc}")
+                entry = self._problem_entry(article, problem, "failed")
             except Exception as exc:  # a bug must not stop the other articles
                 log.exception("article %s", article.origin)
                 problem = ArticleProblem("internal-error", f"{type(exc).__name__}: {exc}")

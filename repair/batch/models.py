@@ -56,6 +56,13 @@ class BatchOptions(BaseModel):
         default=None, ge=1, description="articles held at once (default: twice the concurrency)"
     )
     retry_failed: bool = Field(default=False, description="redo failed and flagged articles too")
+    workers: int = Field(
+        default=0,
+        ge=0,
+        description="processes that check facts (0: a thread of the job's own process); more "
+        "than 0 needs the calling script's `if __name__ == '__main__':` guard, as any "
+        "multiprocessing does. `repair batch` uses one fewer than the cores",
+    )
     prices: dict[str, Price] = Field(
         default_factory=dict, description="model -> price, over the built-in table"
     )
