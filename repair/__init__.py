@@ -1,4 +1,5 @@
-"""repair: restore fluent English to machine-translated articles, and prove no fact changed.
+"""repair: restore fluent English to machine-translated articles, and check each repair for
+changed names, numbers, dates, quotes and negations (and, with a model, meaning).
 
 The public API; everything else is an implementation detail. Names are imported when first
 used (PEP 562), so `import repair` is cheap and validating an article never loads the
@@ -48,6 +49,8 @@ _EXPORTS = {
     "Verifier": "repair.validation",
     "ModelVerifier": "repair.verify",
     "validate_paragraph": "repair.validation",
+    "ReviewOutcome": "repair.review",
+    "apply_choices": "repair.review",
 }
 
 __all__ = [
@@ -71,11 +74,13 @@ __all__ = [
     "RepairConfig",
     "RepairError",
     "RepairResult",
+    "ReviewOutcome",
     "Suggestion",
     "Usage",
     "ValidationIssue",
     "ValidationReport",
     "Verifier",
+    "apply_choices",
     "apply_edits",
     "arepair_article",
     "avalidate",
@@ -131,5 +136,6 @@ if TYPE_CHECKING:
         ValidationIssue,
         ValidationReport,
     )
+    from repair.review import ReviewOutcome, apply_choices
     from repair.validation import Verifier, avalidate, validate, validate_paragraph
     from repair.verify import ModelVerifier

@@ -6,8 +6,10 @@ each guess their own. Before any chunk is repaired, one pass over the whole arti
 1. groups the spellings of name words that may be one name (`find_clusters`,
    deterministic: `names.same_name` on folded, transliterated words);
 2. asks the model once, with a JSON schema, for each cluster's canonical spelling and a
-   short role; an answer that invents a cluster, skips one, merges two or picks a
-   spelling of a different name is rejected, and the commonest spelling is used instead;
+   short role; an answer that invents a cluster, skips one or merges two is rejected, and
+   the commonest spellings are used instead; a cluster given a different name altogether
+   keeps its commonest spelling and the name is kept as `proposed`, for the editor (a
+   suggestion, see suggest.py), never used as a spelling;
 3. lets the editor's pinned spellings win over both.
 
 The result goes into every chunk's prompt and tells the validator which name changes
@@ -239,10 +241,18 @@ def check_answer(content: str | None, clusters: list[NameCluster]) -> Glossary:
             )
         seen[key] = choice.cluster
         if not any(_same_words(choice.canonical, s) for s in cluster.spellings):
-            raise ModelOutputError(
-                f"'{choice.canonical}' is not a spelling of {', '.join(cluster.spellings)}",
-                reason="different-name",
+            # Another name altogether is no spelling fix: the cluster keeps its commonest
+            # spelling, and the model's name goes to the editor as a suggestion.
+            entries.append(
+                GlossaryEntry(
+                    canonical=cluster.commonest,
+                    variants=sorted(cluster.spellings),
+                    role=choice.role.strip(),
+                    source="frequency",
+                    proposed=choice.canonical.strip(),
+                )
             )
+            continue
         entries.append(
             GlossaryEntry(
                 canonical=choice.canonical.strip(),

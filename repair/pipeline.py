@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import ParamSpec, TypeVar
 
 from repair import formats, prompts
@@ -52,6 +52,7 @@ from repair.results import (
     ValidationReport,
     Verification,
 )
+from repair.suggest import Candidate, Proposal, from_glossary, parse_block, resolve, split_answer
 from repair.validation import check, validate_paragraph
 from repair.verify import Pair, Verdict, verify_pairs, worth_checking
 
@@ -83,13 +84,17 @@ class _UnitOutcome:
     reason: str | None = None  # ...and the same in words
     findings: list[str] = field(default_factory=list)
     attempts: int = 0
+    # The wording a check refused, shown to the editor beside the kept original; it
+    # belongs to `reason`, so a later problem with no wording of its own clears it.
+    rejected: str | None = None
 
-    def keep(self, code: ReasonCode, reason: str) -> None:
+    def keep(self, code: ReasonCode, reason: str, rejected: str | None = None) -> None:
         """Not repaired (yet): a later answer may still be accepted."""
-        self.code, self.reason = code, reason
+        self.code, self.reason, self.rejected = code, reason, rejected
 
     def accept(self, text: str) -> None:
         self.text, self.code, self.reason, self.findings = text, None, None, []
+        self.rejected = None
 
 
 @dataclass(slots=True)
@@ -112,6 +117,8 @@ class _Run:
     # (source, repair) words of the units accepted: the final check need not compare a
     # paragraph that is one of them again.
     clean: set[tuple[str, str]] = field(default_factory=set)
+    # The suggestions of each unit's latest usable answer (see suggest.py), by unit id.
+    proposals: dict[str, list[Proposal]] = field(default_factory=dict)
     # Where the CPU-heavy steps run, off the event loop (`_CHECKER` when None).
     executor: Executor | None = None
 
@@ -284,7 +291,13 @@ async def _repair_chunk(run: _Run, chunk: Chunk, glossary: Glossary) -> dict[str
         try:
             reply = await _call(run, request, chunk.index, pending)
             with run.local():
-                parsed = _parse(reply, chunk, pending)
+                content, block = split_answer(reply.content)
+                # Cut off in the block after the paragraphs: they were all written in full.
+                cut = reply.finish_reason == "length" and block is None
+                finish = "length" if cut else "stop"
+                parsed = _parse(
+                    replace(reply, content=content, finish_reason=finish), chunk, pending
+                )
             problem = _whole_answer_problem(reply, parsed, pending)
         except ModelCallError as exc:
             if endpoint_is_wrong(exc):
@@ -297,6 +310,7 @@ async def _repair_chunk(run: _Run, chunk: Chunk, glossary: Glossary) -> dict[str
         _count_attempt(outcomes, pending)
         if problem is None:
             run.notes.extend(f"chunk {chunk.index + 1}: {note}" for note in parsed.notes)
+            _collect(run, chunk, pending, block)
             feedback = await _accept(run, parsed, chunk, outcomes, glossary.mapping())
             if config.verify == "model":
                 feedback += await _verify(run, chunk, pending, outcomes)
@@ -376,9 +390,10 @@ async def _verify(
         messages = [d.message for d in differences]
         stats.findings += len(messages)
         outcome = outcomes[uid]
-        outcome.text = None
+        refused, outcome.text = outcome.text, None
         outcome.findings = messages
-        outcome.keep(ReasonCode.MEANING_CHANGED, f"the repair changed the meaning: {messages[0]}")
+        reason = f"the repair changed the meaning: {messages[0]}"
+        outcome.keep(ReasonCode.MEANING_CHANGED, reason, rejected=refused)
         feedback.extend(f"{uid}: {m}" for m in messages)
     return feedback
 
@@ -421,6 +436,14 @@ async def _call(
 def _parse(reply: ChatReply, chunk: Chunk, pending: list[str]) -> ParsedAnswer:
     units = [u for u in chunk.units if u.id in pending]
     return parse_answer(reply.content, units, truncated=reply.finish_reason == "length")
+
+
+def _collect(run: _Run, chunk: Chunk, asked: list[str], block: str | None) -> None:
+    """Keep this answer's suggestions for the units it answered (a re-ask's replace them)."""
+    proposals, notes = parse_block(block, set(asked)) if block is not None else ([], [])
+    run.notes.extend(f"chunk {chunk.index + 1}: {note}" for note in notes)
+    for uid in asked:
+        run.proposals[uid] = [p for p in proposals if p.paragraph == uid]
 
 
 def _whole_answer_problem(
@@ -478,7 +501,8 @@ async def _accept(
             outcome = outcomes[unit_id]
             markup = markups[unit_id]
             if markup:
-                outcome.keep(ReasonCode.MARKUP_CHANGED, f"the repair changed the markup: {markup}")
+                reason = f"the repair changed the markup: {markup}"
+                outcome.keep(ReasonCode.MARKUP_CHANGED, reason, rejected=text)
                 feedback.append(f"{unit_id}: {markup}")
                 continue
             findings = next(verdicts)
@@ -492,7 +516,9 @@ async def _accept(
             if findings:
                 outcome.findings = findings
                 outcome.keep(
-                    ReasonCode.FACTS_CHANGED, f"the repair changed facts: {'; '.join(findings)}"
+                    ReasonCode.FACTS_CHANGED,
+                    f"the repair changed facts: {'; '.join(findings)}",
+                    rejected=text,
                 )
                 feedback.extend(f"{unit_id}: {f}" for f in findings)
             else:
@@ -555,6 +581,27 @@ def _paragraph_code(failed: list[_UnitOutcome]) -> ReasonCode | None:
     return codes[0] if codes else None
 
 
+def _rejected(
+    paragraph: Paragraph,
+    units: list[Unit],
+    outcomes: dict[str, _UnitOutcome],
+    accepted: dict[str, str],
+    article_plan: Plan,
+) -> str | None:
+    """A kept paragraph as the model last wrote it, where a check refused its wording:
+    the refused pieces, with the accepted pieces and the untouched ones around them."""
+    refused = {
+        u.id: o.rejected for u in units if (o := outcomes.get(u.id)) and o.rejected is not None
+    }
+    if not refused:
+        return None
+    view = article_plan.paragraph_texts({**accepted, **refused})[paragraph.id]
+    try:
+        return paragraph.render(view)
+    except ValueError:  # the markup was what broke: show its words
+        return plain(view)
+
+
 async def _stitch(
     source: str, article_plan: Plan, outcomes: dict[str, _UnitOutcome], run: _Run
 ) -> RepairResult:
@@ -565,6 +612,11 @@ async def _stitch(
     report, edits = await run.offload(
         final_check, source, text, run.format, run.glossary.mapping(), run.clean, paragraphs
     )
+    with run.local():
+        candidates = [Candidate(p) for found in run.proposals.values() for p in found]
+        glossary_candidates = from_glossary(run.glossary, paragraphs)
+        suggestions, notes = resolve(candidates + glossary_candidates, paragraphs)
+        run.notes.extend(notes)
     return RepairResult(
         text=text,
         format=run.format.value,
@@ -579,6 +631,7 @@ async def _stitch(
         calls=sorted(run.calls, key=lambda c: c.started_s),
         glossary=run.glossary,
         edits=edits,
+        suggestions=suggestions,
         notes=run.notes,
         verification=run.verification,
     )
@@ -644,6 +697,9 @@ def _assemble(
                 attempts=max(
                     (outcomes[u.id].attempts for u in units if u.id in outcomes), default=0
                 ),
+                rejected=_rejected(paragraph, units, outcomes, texts, article_plan)
+                if failed
+                else None,
             )
         )
         at += len(raw) + len(paragraph.tail)

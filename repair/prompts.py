@@ -77,12 +77,16 @@ def render(template: Template, **values: str) -> str:
 def template_version(style: Style) -> str:
     """Names and versions of every template a repair request is built from."""
     parts = [load("system"), load(f"style-{style}"), load("user"), load("feedback")]
+    parts.append(load("suggest"))
     return "+".join(f"{t.name}@{t.version}" for t in parts)
 
 
 @cache
 def system_message(style: Style) -> str:
-    return render(load("system"), style_rules=load(f"style-{style}").body.strip())
+    repair = render(load("system"), style_rules=load(f"style-{style}").body.strip())
+    # Appended, not woven in: the suggestions block is the one thing the answer may carry
+    # after the paragraphs (see repair/suggest.py), and stays in the cached prefix.
+    return f"{repair.rstrip()}\n\n{render(load('suggest')).strip()}\n"
 
 
 def fence_for(chunk: Chunk) -> str:

@@ -7,6 +7,7 @@ and the library. They sit on the ground floor so that every layer can speak them
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
@@ -87,6 +88,11 @@ class GlossaryEntry(BaseModel):
     variants: list[str] = Field(default_factory=list)
     role: str = ""
     source: Literal["editor", "model", "frequency"] = "frequency"
+    proposed: str | None = Field(
+        default=None,
+        description="a different name the model gave this cluster: offered as a suggestion, "
+        "never used as a spelling",
+    )
 
 
 class Glossary(BaseModel):
@@ -160,6 +166,10 @@ class ParagraphResult(BaseModel):
         default=None,
         ge=0,
         description="where `repaired` starts in the result's text (None: not kept)",
+    )
+    rejected: str | None = Field(
+        default=None,
+        description="kept-original: the model's last wording, refused by a check, if any",
     )
 
 
@@ -259,6 +269,10 @@ class RepairResult(BaseModel):
     report: ValidationReport | None = Field(
         default=None, description="the whole article checked against its source, fact by fact"
     )
+    # Set by the command line (the library does not know where the text came from), so a
+    # report rendered later from the saved JSON can still name them.
+    source_file: str | None = Field(default=None, description="the article's file, as named")
+    finished_at: datetime | None = Field(default=None, description="when the repair finished")
 
     @property
     def flagged(self) -> list[ParagraphResult]:
@@ -266,5 +280,5 @@ class RepairResult(BaseModel):
 
     @property
     def ok(self) -> bool:
-        """Every paragraph repaired or unchanged, and the whole article keeps its facts."""
+        """Every paragraph repaired or unchanged, and the whole-article check found nothing."""
         return not self.flagged and (self.report is None or self.report.ok)

@@ -1,7 +1,7 @@
 """A second opinion on meaning: the model compares each changed paragraph with its source.
 
-The fact ledger proves names, numbers, dates, quotes and negations unchanged, but not
-that "prices rose" did not become "prices fell". After a chunk's repair passes the
+The fact ledger finds changed names, numbers, dates, quotes and negations, but cannot see
+"prices rose" become "prices fell". After a chunk's repair passes the
 ledger, one request per chunk shows the model each changed paragraph beside its source
 and asks, as structured output, for the differences of meaning. Its answer is evidence,
 not a verdict:

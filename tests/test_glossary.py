@@ -94,10 +94,9 @@ def test_a_merging_answer_is_rejected() -> None:
             "does not exist",
         ),
         (lambda e: e[1:], "skipped"),
-        (lambda e: [{**e[0], "canonical": "Whitaker"}, *e[1:]], "not a spelling"),
     ],
 )
-def test_invented_skipped_or_renamed_entities_are_rejected(change, reason) -> None:  # type: ignore[no-untyped-def]
+def test_invented_or_skipped_entities_are_rejected(change, reason) -> None:  # type: ignore[no-untyped-def]
     source, _ = golden_pair()
     clusters = find_clusters(source)
     good = [{"cluster": c.id, "canonical": c.commonest, "role": ""} for c in clusters]
@@ -198,3 +197,17 @@ def test_bad_glossary_files_are_clear_errors(tmp_path: Path, content: str, messa
     path.write_text(content, encoding="utf-8")
     with pytest.raises(InputError, match=message):
         load_glossary_file(path)
+
+
+def test_a_name_that_is_none_of_the_spellings_is_proposed_not_used() -> None:
+    """Item 2 of issue 17: another name is no spelling fix; it goes to the editor."""
+    source, _ = golden_pair()
+    clusters = find_clusters(source)
+    answer = [{"cluster": c.id, "canonical": c.commonest, "role": ""} for c in clusters]
+    answer[0] = {**answer[0], "canonical": "Whitaker", "role": "US envoy"}
+    glossary = check_answer(json.dumps({"entities": answer}), clusters)
+    first = glossary.entries[0]
+    assert first.canonical == clusters[0].commonest and first.source == "frequency"
+    assert first.proposed == "Whitaker"
+    assert "Whitaker" not in glossary.mapping().values()
+    assert all(e.proposed is None for e in glossary.entries[1:])

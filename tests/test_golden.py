@@ -55,11 +55,47 @@ def test_mutation(case: GoldenCase, mutation: Mutation) -> None:
         assert mutation.kind in found, f"missed: {mutation.why}\n{_explain(report)}"
 
 
+def _as_the_editor_accepted(case: GoldenCase) -> str:
+    """The input with the case's suggestions written in: what the reference repairs."""
+    text = case.input
+    for s in case.suggestions.suggestions if case.suggestions else []:
+        assert text.count(s.input) == 1, f"suggestion input not once in the input: {s.input!r}"
+        text = text.replace(s.input, s.replacement)
+    return text
+
+
 @pytest.mark.parametrize("case", COMPLETE, ids=[c.name for c in COMPLETE])
 def test_reference_repair_is_accepted(case: GoldenCase) -> None:
     assert case.reference is not None
-    report = check(case.input, case.reference, case.format)
+    report = check(_as_the_editor_accepted(case), case.reference, case.format)
     assert report.ok, _explain(report)
+
+
+SUGGESTING = [c for c in COMPLETE if c.suggestions]
+
+
+def test_some_case_has_suggestions() -> None:
+    assert SUGGESTING
+
+
+@pytest.mark.parametrize("case", SUGGESTING, ids=[c.name for c in SUGGESTING])
+def test_without_its_suggestions_the_reference_changes_facts(case: GoldenCase) -> None:
+    """Each suggestion is a fact change: only the editor may make it, never the repair."""
+    assert case.reference is not None and case.suggestions is not None
+    report = check(case.input, case.reference, case.format)
+    flagged = {i.paragraph for i in report.issues}
+    assert {s.paragraph for s in case.suggestions.suggestions} <= flagged, _explain(report)
+
+
+@pytest.mark.parametrize("case", SUGGESTING, ids=[c.name for c in SUGGESTING])
+def test_suggestions_point_at_their_paragraphs(case: GoldenCase) -> None:
+    assert case.reference is not None and case.suggestions is not None
+    assert case.suggestions.case == case.name
+    source = {p.id: p.text for p in parse(case.input, case.format).paragraphs}
+    target = {p.id: p.text for p in parse(case.reference, case.format).paragraphs}
+    for s in case.suggestions.suggestions:
+        assert s.input in source[s.paragraph] and s.replacement in target[s.paragraph], s
+        assert s.original != s.replacement
 
 
 @pytest.mark.parametrize("case", COMPLETE, ids=[c.name for c in COMPLETE])

@@ -35,6 +35,8 @@ FLOORS: list[tuple[str, ...]] = [
         "repair.verify",
         "repair.edits",
         "repair.pipeline",
+        "repair.suggest",
+        "repair.review",
     ),
     ("repair.batch",),
     ("repair.report",),

@@ -527,6 +527,7 @@ class _Job:
             chunks=result.chunks,
             paragraphs=dict(Counter(p.status for p in result.paragraphs)),
             validation=Validation(ok=result.ok, flagged=flagged, findings=findings),
+            suggestions=len(result.suggestions),
             calls=len(result.calls),
             cache_hits=hits,
             retries=sum(max(c.attempts - 1, 0) for c in result.calls),

@@ -137,6 +137,7 @@ class ManifestEntry(BaseModel):
     chunks: int = 0
     paragraphs: dict[str, int] = Field(default_factory=dict)
     validation: Validation = Field(default_factory=Validation)
+    suggestions: int = Field(default=0, description="fact corrections offered, none applied")
     calls: int = 0
     cache_hits: int = Field(
         default=0, description="calls answered from the store, not the endpoint"

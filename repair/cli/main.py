@@ -13,6 +13,7 @@ import difflib
 import logging
 import sys
 import traceback
+from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -35,11 +36,12 @@ from repair.cli.common import (
     read_article,
     verify_options,
 )
-from repair.cli.output import check_writable, emit
+from repair.cli.output import check_distinct, check_writable, emit, result_beside
 from repair.config import RepairConfig
 from repair.errors import ConfigurationError, InputError, ModelCallError, RepairError
 from repair.glossary import load_glossary_file
 from repair.pipeline import repair_article
+from repair.report.view import CHECKED_FACTS, meaning_phrase
 from repair.testing.fake import FakeServer
 from repair.testing.golden import load_case, load_cases
 from repair.validation import check
@@ -96,7 +98,7 @@ reference repairs. Everything else (chunking, prompts, HTTP, retries, checks) is
 
 CHECK_EXAMPLES = """\
 examples:
-  repair check original.txt repaired.txt          # exit 0: every fact kept
+  repair check original.txt repaired.txt          # exit 0: no change found
   repair check original.txt repaired.txt --json   # the findings as JSON
   repair check original.txt edited.txt --glossary names.json
   repair check story.html story.fixed.html        # HTML: the markup must be identical too
@@ -185,7 +187,8 @@ def _unknown_options(command: argparse.ArgumentParser, extras: list[str]) -> Non
 def _parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction[Any]]:
     parser = argparse.ArgumentParser(
         prog="repair",
-        description="Restore fluent English to machine-translated articles, keeping every fact.",
+        description="Restore fluent English to machine-translated articles, and check that "
+        "no name, number, date, quote or negation changed.",
         epilog="Run 'repair COMMAND --help' for worked examples. Start with 'repair demo'.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
@@ -273,10 +276,12 @@ def _run_fix(args: argparse.Namespace) -> int:
     fmt = formats.resolve(args.format, text, None if args.file == "-" else args.file)
     config = config_from(args)
     config.endpoint()  # fail before any work when nothing is configured
+    check_distinct([args.file], _outputs(args))
     check_writable(_outputs(args))  # and before the model is paid, if a result has nowhere to go
     with chunk_printer() as printer:
         result = repair_article(text, config, on_progress=printer.chunks, fmt=fmt)
-    emit(result, args)
+    source = "standard input" if args.file == "-" else args.file
+    emit(result.model_copy(update={"source_file": source, "finished_at": _now()}), args)
     return EXIT_OK if result.ok else EXIT_FLAGGED
 
 
@@ -289,6 +294,7 @@ def _run_demo(args: argparse.Namespace) -> int:
         raise InputError(f"no demo case '{args.case}'; choose one of: {', '.join(cases)}")
     case = load_case(args.case)
     args.output = None
+    check_distinct([], _outputs(args))
     check_writable(_outputs(args))
     fault_mix = ("429", "503", "drop")
     with FakeServer(fault_rate=args.fault_rate, fault_mix=fault_mix) as server:
@@ -301,7 +307,8 @@ def _run_demo(args: argparse.Namespace) -> int:
         with chunk_printer() as printer:
             result = repair_article(case.input, config, on_progress=printer.chunks, fmt=case.format)
         requests = len(server.chat_requests())
-    emit(result, args)
+    source = f"golden case {args.case} (repair demo)"
+    emit(result.model_copy(update={"source_file": source, "finished_at": _now()}), args)
     print(
         "\nrepair demo: no model was called. A fake OpenAI-compatible server on "
         f"{server.base_url}\n"
@@ -318,8 +325,13 @@ def _outputs(args: argparse.Namespace) -> list[tuple[str, str | None]]:
     return [
         ("-o", getattr(args, "output", None)),
         ("--report", args.report),
+        ("--report (its result)", result_beside(args.report)),
         ("--log-requests", args.log_requests),
     ]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def _run_check(args: argparse.Namespace) -> int:
@@ -345,7 +357,17 @@ def _run_check(args: argparse.Namespace) -> int:
         print(report.model_dump_json(indent=2))
     elif report.ok:
         markup = "" if fmt is formats.Format.TEXT else f", the {fmt.value} markup is the same"
-        print(f"repair check: no fact changed{markup}", file=sys.stderr)
+        meaning = (
+            meaning_phrase(None, 0, 0, 0)
+            if verifier is None
+            else meaning_phrase(
+                verifier.model, verifier.usage.calls, verifier.usage.calls, len(verifier.failures)
+            )
+        )
+        print(
+            f"repair check: no change found in {CHECKED_FACTS}{markup}; {meaning}",
+            file=sys.stderr,
+        )
     else:
         print(f"repair check: {len(report.issues)} finding(s)")
         for issue in report.issues:

@@ -14,6 +14,7 @@ from typing import TextIO
 from repair.errors import ConfigurationError
 from repair.files import temp_name, write_atomically
 from repair.report import render_html, render_markdown
+from repair.report.view import checked
 from repair.results import ParagraphResult, RepairResult
 
 
@@ -50,9 +51,37 @@ def check_writable(paths: Iterable[tuple[str, str | None]]) -> None:
             raise ConfigurationError(f"{option} {name}: the file is read-only", setting=option)
 
 
+def check_distinct(inputs: Iterable[str | None], outputs: Iterable[tuple[str, str | None]]) -> None:
+    """No output lands on an input or on another output (the result saved beside a
+    report could otherwise overwrite the article, or the -o file, of the same run)."""
+    seen: dict[Path, str] = {
+        Path(name).resolve(): "the input" for name in inputs if name and name != "-"
+    }
+    for option, name in outputs:
+        if not name or name == "-":
+            continue
+        path = Path(name).resolve()
+        if path in seen:
+            raise ConfigurationError(
+                f"{option} {name}: the same file as {seen[path]}; choose another name",
+                setting=option,
+            )
+        seen[path] = option
+
+
+def result_beside(report: str | None) -> str | None:
+    """Where `--report FILE` saves the result: FILE's stem + .result.json, beside it, so
+    `repair apply` can act on the report without a second run."""
+    if not report:
+        return None
+    path = Path(report)
+    return str(path.with_name(f"{path.stem}.result.json"))
+
+
 def emit(result: RepairResult, args: argparse.Namespace) -> None:
     """-o gets the article, --json the result on stdout; together or alone. Without
-    either, the article goes to stdout."""
+    either, the article goes to stdout. --report writes the report and, beside it, the
+    result its `repair apply` commands name."""
     output = getattr(args, "output", None)
     if output:
         write_atomically(Path(output), result.text)
@@ -60,9 +89,17 @@ def emit(result: RepairResult, args: argparse.Namespace) -> None:
         print(result.model_dump_json(indent=2))
     elif not output:
         _write_text(sys.stdout, result.text)
-    if getattr(args, "report", None):
-        write_report(result, Path(args.report))
+    report = getattr(args, "report", None)
+    saved = result_beside(report)
+    if report and saved:
+        write_atomically(Path(saved), result.model_dump_json(indent=2) + "\n")
+        write_report(result, Path(report), saved)
     print(summary(result), file=sys.stderr)
+    print(f"repair: checked: {checked(result)}", file=sys.stderr)
+    if report:
+        print(
+            f"repair: report in {report}; its result in {saved} (for repair apply)", file=sys.stderr
+        )
     for line in flagged_lines(result.flagged):
         print(line, file=sys.stderr)
     if result.report is not None:
@@ -108,13 +145,16 @@ def summary(result: RepairResult) -> str:
     )
 
 
-def write_report(result: RepairResult, path: Path) -> None:
+def write_report(result: RepairResult, path: Path, result_file: str | None = None) -> None:
     """The report of `result` into `path`: Markdown for .md/.markdown, HTML otherwise."""
-    write_atomically(path, render_report(result, report_format(str(path), None)))
+    write_atomically(path, render_report(result, report_format(str(path), None), result_file))
 
 
-def render_report(result: RepairResult, fmt: str) -> str:
-    return render_markdown(result) if fmt == "md" else render_html(result)
+def render_report(result: RepairResult, fmt: str, result_file: str | None = None) -> str:
+    """`result_file`: where the result is saved, for the commands the report shows."""
+    if fmt == "md":
+        return render_markdown(result, result_file)
+    return render_html(result, result_file)
 
 
 def report_format(output: str | None, chosen: str | None) -> str:

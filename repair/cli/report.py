@@ -15,10 +15,12 @@ from pydantic import ValidationError
 
 from repair.cli.common import EXIT_FLAGGED, EXIT_OK
 from repair.cli.output import render_report, report_format
-from repair.edits import apply_and_validate, edits_of
+from repair.edits import edits_of
 from repair.errors import InputError
 from repair.files import write_atomically
 from repair.results import RepairResult
+from repair.review import apply_choices
+from repair.suggest import accepted_ids
 
 REPORT_EXAMPLES = """\
 examples:
@@ -27,7 +29,8 @@ examples:
   repair report result.json -o report.md          # Markdown, chosen by the extension
   repair report result.json --format md | less
 
-  repair fix article.txt --report report.html     # the same page, straight from a repair
+  repair fix article.txt --report report.html     # the same page, straight from a repair,
+                                                  # and its result in report.result.json
 """
 
 APPLY_EXAMPLES = """\
@@ -35,12 +38,17 @@ examples:
   repair apply result.json --reject 3,7 -o article.fixed.txt   # undo edits 3 and 7
   repair apply result.json --reject 10-14                       # undo a range
   repair apply result.json                                      # every edit: the repair
+  repair apply result.json --accept S1,S3                       # and two suggestions
+  repair apply result.json --accept all-high --reject 4         # every high-confidence one
 
-The edit numbers are those of the report (repair report result.json). The outcome is
-checked again against the original article: undoing half of a change can break a fact.
+The edit numbers and suggestion ids are those of the report (repair report result.json).
+Suggestions are never applied unless accepted here. The outcome is checked again against
+the original article: undoing half of a change can break a fact; an accepted suggestion is
+the editor's change (recorded as such), and anything else that differs is still flagged.
 
 exit status: 0 the outcome passed the check, 1 the check found changed facts (printed on
-stderr), 2 unreadable result or an edit number that does not exist.
+stderr), 2 unreadable result, an edit number or suggestion id that does not exist, a
+suggestion whose span no longer matches, or one that overlaps a rejected edit.
 """
 
 
@@ -70,6 +78,12 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     apply.add_argument("result", help="the saved RepairResult (JSON), or - for standard input")
     apply.add_argument(
         "--reject", default="", metavar="N,N-M", help="edit numbers to undo, e.g. 3,7 or 10-14"
+    )
+    apply.add_argument(
+        "--accept",
+        default="",
+        metavar="S1,S3|all-high",
+        help="suggestions to apply, e.g. S1,S3; all-high for every high-confidence one; all",
     )
     apply.add_argument("-o", "--output", help="write the article here (default: stdout)")
     apply.set_defaults(run=_run_apply)
@@ -108,7 +122,8 @@ def parse_numbers(spec: str) -> set[int]:
 
 def _run_report(args: argparse.Namespace) -> int:
     result = load_result(args.result)
-    text = render_report(result, report_format(args.output, args.format))
+    saved = None if args.result == "-" else args.result
+    text = render_report(result, report_format(args.output, args.format), saved)
     if args.output:
         write_atomically(Path(args.output), text)
     else:
@@ -119,7 +134,8 @@ def _run_report(args: argparse.Namespace) -> int:
 def _run_apply(args: argparse.Namespace) -> int:
     result = load_result(args.result)
     reject = parse_numbers(args.reject)
-    text, report = apply_and_validate(result, reject)
+    outcome = apply_choices(result, accepted_ids(args.accept, result.suggestions), reject)
+    text, report = outcome.text, outcome.report
     if args.output:
         write_atomically(Path(args.output), text)
     else:
@@ -128,6 +144,14 @@ def _run_apply(args: argparse.Namespace) -> int:
     total = len(edits_of(result))
     undone = _ranges(sorted(reject)) or "none"
     print(f"repair: kept {total - len(reject)} of {total} edits; undone: {undone}", file=sys.stderr)
+    for s in outcome.accepted:
+        print(
+            f"repair: {s.id} accepted, changed by the editor: '{s.original}' -> "
+            f"'{s.replacement}' ({s.paragraph})",
+            file=sys.stderr,
+        )
+    if args.accept and not outcome.accepted:
+        print("repair: no suggestion matched --accept; none applied", file=sys.stderr)
     for issue in report.issues:
         print(f"  {issue.kind}: {issue.message}", file=sys.stderr)
     if not report.ok:

@@ -48,6 +48,7 @@ class Fact(BaseModel):
     unit: str | None = None
     weak: bool = False  # "one", "first", "until": counted only in support of a strong fact
     speaker: str | None = None  # for a quote, the name it is attributed to
+    changed_by: Literal["editor"] | None = None  # an accepted suggestion put it there
 
 
 class FactLedger(BaseModel):
@@ -348,3 +349,18 @@ def _paragraph_facts(pf: ParagraphFacts, pid: str, offset: int) -> list[Fact]:
         for c in pf.negations
     ]
     return out
+
+
+def mark_changed_by_editor(ledger: FactLedger, spans: list[tuple[int, int]]) -> FactLedger:
+    """The ledger with every fact within one of `spans` (offsets into the ledger's text)
+    recorded as changed by the editor: an accepted suggestion, not a repair's change."""
+    if not spans:
+        return ledger
+    return FactLedger(
+        facts=[
+            f.model_copy(update={"changed_by": "editor"})
+            if any(f.start < b and a < f.end for a, b in spans)
+            else f
+            for f in ledger.facts
+        ]
+    )

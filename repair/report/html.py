@@ -25,9 +25,15 @@ from repair.report.view import (
     LedgerRow,
     LedgerStatus,
     ReportView,
+    accept_command,
+    apply_command,
     attention_count,
     build_view,
+    kept_tally,
+    meaning_detail,
+    verdict,
     visible,
+    when,
 )
 from repair.results import RepairResult
 
@@ -36,9 +42,12 @@ _KINDS = frozenset({"paragraph", "heading", "caption", "furniture"})
 _STATUSES = ("repaired", "unchanged", "kept-original")
 
 
-def render_html(result: RepairResult) -> str:
-    """The editor's report for one article as a self-contained HTML page."""
-    view = build_view(result)
+def render_html(result: RepairResult, result_file: str | None = None) -> str:
+    """The editor's report for one article as a self-contained HTML page.
+
+    `result_file` is where the result is saved, for the `repair apply` commands it shows.
+    """
+    view = build_view(result, result_file)
     css = _stylesheet()
     template = _environment().get_template("report.html.j2")
     return template.render(
@@ -46,9 +55,15 @@ def render_html(result: RepairResult) -> str:
         stylesheet=Markup(css),  # noqa: S704 - the package's own file, never article text
         policy=_policy(css),
         attention=_attention(view),
+        verdict=verdict(view),
         summary=_summary(view),
+        details=_details(view),
         ledger_counts=_ledger_counts(view.ledger),
+        kept=kept_tally(view.ledger),
         kinds=_KINDS,
+        any_high=any(s.suggestion.confidence == "high" for s in view.suggestions),
+        all_high=accept_command(result_file, "all-high"),
+        reject=apply_command(result_file, "--reject N"),
     )
 
 
@@ -85,16 +100,29 @@ def _attention(view: ReportView) -> str | None:
 
 
 def _summary(view: ReportView) -> dict[str, str]:
-    """The summary list at the top: label -> plain text."""
-    r, u = view.result, view.result.usage
+    """The summary list at the top, what an editor needs first: label -> plain text."""
+    r = view.result
     count = {s: sum(p.status == s for p in r.paragraphs) for s in _STATUSES}
+    out = {
+        "Article": r.source_file or "not recorded",
+        "Repaired": when(r.finished_at),
+        "Paragraphs": f"{count['repaired']} repaired · {count['unchanged']} unchanged · "
+        f"{count['kept-original']} kept original",
+        "Edits": str(view.edits),
+        "Suggestions": f"{len(view.suggestions)}, none applied" if view.suggestions else "none",
+    }
+    if view.result_file:
+        out["Result"] = f"{view.result_file} (for repair apply)"
+    return out
+
+
+def _details(view: ReportView) -> dict[str, str]:
+    """How the repair was made and what it cost, for the details at the end."""
+    r, u = view.result, view.result.usage
     cost = money(view.cost_usd)
     if price_for(r.model) is None:
         cost += f" (no price for {r.model} in the table)"
     return {
-        "Paragraphs": f"{count['repaired']} repaired · {count['unchanged']} unchanged · "
-        f"{count['kept-original']} kept original",
-        "Edits": str(view.edits),
         "Model": r.model,
         "Style": r.style,
         "Template": r.template_version,
@@ -102,6 +130,8 @@ def _summary(view: ReportView) -> dict[str, str]:
         f"{u.completion_tokens:,} completion in {u.calls} call(s)",
         "Cost": cost,
         "Time": f"{r.timings.total_s:.2f} s",
+        "Chunks": str(r.chunks),
+        "Meaning check": meaning_detail(r),
     }
 
 

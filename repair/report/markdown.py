@@ -16,9 +16,14 @@ from repair.report.view import (
     LedgerRow,
     ParagraphView,
     ReportView,
-    attention_count,
+    accept_command,
+    apply_command,
     build_view,
+    kept_tally,
+    meaning_detail,
+    verdict,
     visible,
+    when,
 )
 from repair.results import Edit, RepairResult
 
@@ -34,42 +39,42 @@ def md(value: object) -> str:
     return _SPECIAL.sub(lambda m: "\\" + m.group(), text)
 
 
-def render_markdown(result: RepairResult) -> str:
-    """The editor's report for one article as Markdown."""
-    return markdown(build_view(result))
+def render_markdown(result: RepairResult, result_file: str | None = None) -> str:
+    """The editor's report for one article as Markdown.
+
+    `result_file` is where the result is saved, for the `repair apply` lines it shows.
+    """
+    return markdown(build_view(result, result_file))
 
 
 def markdown(view: ReportView) -> str:
-    r, u = view.result, view.result.usage
+    r = view.result
     flagged = view.flagged
     count = {s: sum(p.status == s for p in r.paragraphs) for s in ("repaired", "unchanged")}
     kept = len(r.flagged)
-    cost = money(view.cost_usd) + ("" if price_for(r.model) else " (model not in the table)")
-    verdict = (
-        f"⚑ {attention_count(view)}"
-        if flagged or view.article_findings
-        else "✔ Every paragraph repaired or unchanged; no fact changed"
-    )
     lines = [
         f"# Editor’s report: {md(view.title)}",
         "",
-        f"**{verdict}**",
+        f"**{md(verdict(view))}**",
+        "",
+        f"Checked: {md(view.checked)}.",
         "",
         "| | |",
         "|---|---|",
+        f"| Article | {md(r.source_file or 'not recorded')} |",
+        f"| Repaired | {md(when(r.finished_at))} |",
         f"| Paragraphs | {count['repaired']} repaired · {count['unchanged']} unchanged · "
         f"{kept} kept original |",
         f"| Edits | {view.edits} |",
-        f"| Model | {md(r.model)} |",
-        f"| Style | {md(r.style)} |",
-        f"| Template | {md(r.template_version)} |",
-        f"| Tokens | {u.prompt_tokens:,} prompt ({u.cached_tokens:,} cached) + "
-        f"{u.completion_tokens:,} completion in {u.calls} call(s) |",
-        f"| Cost | {md(cost)} |",
+        f"| Suggestions | {len(view.suggestions)}, none applied |"
+        if view.suggestions
+        else "| Suggestions | none |",
+        *([f"| Result | {md(view.result_file)} (for repair apply) |"] if view.result_file else []),
         "",
         "Edits: `[n: ~~deleted~~ → **inserted**]`, where n is the edit’s number for "
-        "`repair apply RESULT.json --reject n`; ␣ is a space.",
+        f"{_code(apply_command(view.result_file, '--reject n'))}; ␣ is a space.",
         "",
+        *_suggestions(view),
         f"## ⚑ Needs attention ({len(flagged)})",
         "",
         *[f"- ⚠ {md(f)}" for f in view.article_findings],
@@ -79,11 +84,72 @@ def markdown(view: ReportView) -> str:
         f"## The article ({view.edits} edits)",
         "",
         *[line for v in view.paragraphs if not v.flagged for line in _paragraph(v)],
-        *_ledger(view.ledger),
+        *_ledger(view),
         *_glossary(view),
         *(["## Notes", "", *[f"- {md(n)}" for n in r.notes], ""] if r.notes else []),
+        *_details(view),
     ]
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _suggestions(view: ReportView) -> list[str]:
+    if not view.suggestions:
+        return []
+    out = [
+        f"## Suggestions for the editor ({len(view.suggestions)})",
+        "",
+        "The model believes these facts were mistranslated. None is applied: the article "
+        "keeps its wording until an editor accepts a suggestion. Highest confidence first, "
+        "then in article order.",
+        "",
+    ]
+    if any(v.suggestion.confidence == "high" for v in view.suggestions):
+        every = accept_command(view.result_file, "all-high")
+        out += [f"To accept every high-confidence one: {_code(every)}", ""]
+    for v in view.suggestions:
+        s = v.suggestion
+        out.append(
+            f"**{md(s.id)}** ({md(s.kind)}, {md(s.confidence)} confidence, in {md(s.paragraph)}): "
+            f"~~{md(s.original)}~~ → **{md(s.replacement)}**"
+        )
+        out.append("")
+        if v.located:
+            context = _keep_edges(v.before, md(v.before)) + f"**{md(v.span)}**"
+            context += _keep_edges(v.after, md(v.after))
+            out.append(f"- In context: {context}")
+        else:
+            out.append(f"- ⚠ {md(v.problem)}")
+        out.append(f"- Why: {md(s.reason)}")
+        if v.located:
+            out.append(f"- To accept: {_code(v.command)}")
+        out.append("")
+    return out
+
+
+def _code(command: str) -> str:
+    """A command as inline code; escaped text if it holds a backtick (a file name might)."""
+    return f"`{command}`" if "`" not in command and "\n" not in command else md(command)
+
+
+def _details(view: ReportView) -> list[str]:
+    r, u = view.result, view.result.usage
+    cost = money(view.cost_usd) + ("" if price_for(r.model) else " (model not in the table)")
+    return [
+        "## Details",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| Model | {md(r.model)} |",
+        f"| Style | {md(r.style)} |",
+        f"| Template | {md(r.template_version)} |",
+        f"| Tokens | {u.prompt_tokens:,} prompt ({u.cached_tokens:,} cached) + "
+        f"{u.completion_tokens:,} completion in {u.calls} call(s) |",
+        f"| Cost | {md(cost)} |",
+        f"| Time | {r.timings.total_s:.2f} s |",
+        f"| Chunks | {r.chunks} |",
+        f"| Meaning check | {md(meaning_detail(r))} |",
+        "",
+    ]
 
 
 def _paragraph(view: ParagraphView) -> list[str]:
@@ -91,7 +157,9 @@ def _paragraph(view: ParagraphView) -> list[str]:
     flag = "⚑ FLAGGED " if view.flagged else ""
     text = "".join(_piece(x) for x in view.pieces)
     head = f"**{flag}{md(p.id)}** ({md(p.kind)}, {md(p.status)}): {text}"
-    return [head, "", *[f"- ⚠ {md(f)}" for f in view.findings], *([""] if view.findings else [])]
+    refused = [f"- Refused, the model’s wording: {md(p.rejected)}"] if p.rejected else []
+    findings = [f"- ⚠ {md(f)}" for f in view.findings]
+    return [head, "", *refused, *findings, *([""] if refused or findings else [])]
 
 
 def _piece(piece: str | Edit) -> str:
@@ -114,20 +182,40 @@ def _keep_edges(raw: str, marked: str) -> str:
     return before + marked + after
 
 
-def _ledger(rows: Sequence[LedgerRow]) -> list[str]:
+def _ledger(view: ReportView) -> list[str]:
+    rows = view.ledger
+    out = [f"## Fact ledger ({len(rows)} facts)", ""]
+    problems = view.ledger_rows("changed", "missing", "added")
+    if problems:
+        out += [*_ledger_table(problems), ""]
+    reworded = view.ledger_rows("reworded")
+    if reworded:
+        out += [
+            f"### Quotes whose wording was repaired ({len(reworded)})",
+            "",
+            "The check found no change of fact in them; read each against the source.",
+            "",
+            *_ledger_table(reworded),
+            "",
+        ]
+    kept = view.ledger_rows("kept")
+    if kept:
+        out += [f"Kept as they were: {len(kept)} ({kept_tally(rows)}).", ""]
+    return out
+
+
+def _ledger_table(rows: Sequence[LedgerRow]) -> list[str]:
     out = [
-        f"## Fact ledger ({len(rows)} facts)",
-        "",
         "| kind | fact | source | in the repair | repair | status | note |",
         "|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        mark = "✔" if r.status == "kept" else "✖"
+        mark = "✔" if r.status in ("kept", "reworded") else "✖"
         out.append(
             f"| {r.kind} | {md(r.fact)} | {md(r.source_at) or '—'} | {md(r.repaired) or '—'} "
             f"| {md(r.repaired_at) or '—'} | {mark} {r.status} | {md(r.note)} |"
         )
-    return [*out, ""]
+    return out
 
 
 def _glossary(view: ReportView) -> list[str]:

@@ -10,18 +10,32 @@ the article, the model or a saved result, so each renderer escapes it on the way
 
 from __future__ import annotations
 
+import re
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Literal
 
 from repair.edits import edits_of, original_text, pieces
 from repair.facts.ledger import Fact, extract_facts
 from repair.facts.names import same_name
 from repair.pricing import cost_usd
-from repair.results import Edit, ParagraphResult, RepairResult, ValidationIssue, ValidationReport
+from repair.results import (
+    Edit,
+    ParagraphResult,
+    RepairResult,
+    Suggestion,
+    ValidationIssue,
+    ValidationReport,
+)
 from repair.validation import validate
 
-LedgerStatus = Literal["kept", "changed", "missing", "added"]
+# "reworded": a quote whose wording the repair mended while the check found its facts kept.
+LedgerStatus = Literal["kept", "reworded", "changed", "missing", "added"]
+
+# What the deterministic check reads; the verdict names these and claims nothing more.
+CHECKED_FACTS = "names, numbers, dates, quotes or negations"
 
 
 # --- what a report shows --------------------------------------------------------------
@@ -42,11 +56,27 @@ class LedgerRow:
 class ParagraphView:
     paragraph: ParagraphResult
     pieces: list[str | Edit]  # unchanged text and edits, in order
-    findings: list[str]  # in plain words
+    findings: list[str]  # in plain words, each once
 
     @property
     def flagged(self) -> bool:
         return self.paragraph.status == "kept-original" or bool(self.findings)
+
+
+@dataclass(frozen=True, slots=True)
+class SuggestionView:
+    """One suggestion as an editor reads it: the span in its paragraph, and how to accept."""
+
+    suggestion: Suggestion
+    before: str  # the paragraph's repaired text before the span (shortened with "…")
+    span: str
+    after: str
+    problem: str | None  # why it cannot be applied (a span that is not where it says)
+    command: str  # the command line that accepts it
+
+    @property
+    def located(self) -> bool:
+        return self.problem is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,13 +88,19 @@ class ReportView:
     edits: int
     ledger: list[LedgerRow]
     cost_usd: float | None
+    suggestions: list[SuggestionView]  # high confidence first, then article order
+    checked: str  # what was checked, and by what: the verdict's second half
+    result_file: str | None  # the saved result the commands name, when known
 
     @property
     def flagged(self) -> list[ParagraphView]:
         return [p for p in self.paragraphs if p.flagged]
 
+    def ledger_rows(self, *statuses: LedgerStatus) -> list[LedgerRow]:
+        return [r for r in self.ledger if r.status in statuses]
 
-def build_view(result: RepairResult) -> ReportView:
+
+def build_view(result: RepairResult, result_file: str | None = None) -> ReportView:
     original = original_text(result)
     report = _validation(result, original)
     by_paragraph: dict[str, list[Edit]] = {}
@@ -94,6 +130,9 @@ def build_view(result: RepairResult) -> ReportView:
         edits=len(all_edits),
         ledger=fact_ledger(original, result.text, report.issues, result.glossary.mapping()),
         cost_usd=cost_usd(result),
+        suggestions=suggestion_views(result, result_file),
+        checked=checked(result, report),
+        result_file=result_file,
     )
 
 
@@ -103,6 +142,19 @@ def _validation(result: RepairResult, original: str) -> ValidationReport:
     if result.report is not None:
         return result.report
     return validate(original, result.text, glossary=result.glossary.mapping())
+
+
+def verdict(view: ReportView) -> str:
+    """The first line: flagged or not, and the suggestions waiting for a decision."""
+    head = (
+        f"⚑ {attention_count(view)}"
+        if view.flagged or view.article_findings
+        else "✔ Every paragraph repaired or unchanged"
+    )
+    n = len(view.suggestions)
+    if n:
+        head += f"; {n} suggestion{'s' if n != 1 else ''} for the editor, none applied"
+    return head
 
 
 def attention_count(view: ReportView) -> str:
@@ -115,10 +167,147 @@ def attention_count(view: ReportView) -> str:
 def _findings(p: ParagraphResult, issues: list[ValidationIssue] | None) -> list[str]:
     out = []
     if p.status == "kept-original":
-        out.append(f"kept the original text: {p.reason or 'no usable repair'}")
+        # The pipeline's reason quotes the findings ("the repair changed facts: '5%' became
+        # '7%'") that are also listed one by one: say the reason without them, so each
+        # finding is shown once.
+        out.append(f"kept the original text: {_reason_alone(p.reason, p.findings)}")
     out += p.findings
     out += [f"{i.kind}: {i.message}" for i in issues or []]
     return list(dict.fromkeys(out))
+
+
+_GAP = re.compile(r"(?:[:;,]?\s*\x00)+")
+
+
+def _reason_alone(reason: str | None, findings: list[str]) -> str:
+    if not reason:
+        return "no usable repair"
+    for finding in sorted(findings, key=len, reverse=True):
+        reason = reason.replace(finding, "\x00")
+    return _GAP.sub("", reason).strip(" ;:,") or "the check refused the repair"
+
+
+# --- what was checked -----------------------------------------------------------------
+
+
+def checked(result: RepairResult, report: ValidationReport | None = None) -> str:
+    """What the checks found and which did not run, without claiming more than they can.
+
+    The fact ledger is rules: it finds a changed name, number, date, quote or negation, and
+    nothing else. Meaning ("did not want to stop or declare" -> "...and declare") only a
+    model's reading can catch, and only when it ran.
+    """
+    report = report if report is not None else result.report
+    if report is None:
+        facts = f"{CHECKED_FACTS} not checked"
+    elif report.ok:
+        facts = f"no change found in {CHECKED_FACTS}"
+    else:
+        n = len(report.issues)
+        facts = f"{n} finding{'s' if n != 1 else ''} in the checks of {CHECKED_FACTS}"
+    return f"{facts}; {meaning_checked(result)}"
+
+
+def meaning_checked(result: RepairResult) -> str:
+    v = result.verification
+    if v.mode != "model":
+        return meaning_phrase(None, 0, 0, 0)
+    models = sorted({c.model for c in result.calls if c.purpose == "verify"})
+    return meaning_phrase(", ".join(models) or "a model", v.paragraphs, v.calls, v.failures)
+
+
+def meaning_phrase(model: str | None, asked: int, calls: int, failures: int) -> str:
+    """What the meaning check did: by which model, or why it did not (`model` None: off).
+
+    `asked`: paragraphs put to the check; `calls`: its requests; `failures`: answers that
+    could not be used (their paragraphs' meaning went unchecked).
+    """
+    if model is None:
+        return "meaning not checked"
+    if asked == 0:
+        return "meaning not checked (no paragraph's wording changed enough to ask)"
+    if failures >= max(calls, 1):
+        return f"meaning not checked: the answers of {model} could not be used"
+    if failures:
+        return (
+            f"meaning checked by {model} only in part: {failures} of its {calls} answers "
+            "could not be used"
+        )
+    return f"meaning checked by {model}"
+
+
+def meaning_detail(result: RepairResult) -> str:
+    """The meaning check's own figures, for the details at the end."""
+    v = result.verification
+    if v.mode != "model":
+        return "not asked for (--verify rules)"
+    return (
+        f"{v.paragraphs} paragraph(s) in {v.calls} call(s): {v.findings} difference(s) found, "
+        f"{v.discarded} discarded (quoted text not there), {v.failures} unusable answer(s)"
+    )
+
+
+def when(moment: datetime | None) -> str:
+    if moment is None:
+        return "date not recorded"
+    if moment.tzinfo is not None:
+        return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+# --- suggestions ----------------------------------------------------------------------
+
+_CONFIDENCE = {"high": 0, "medium": 1, "low": 2}
+_CONTEXT = 160  # characters of the paragraph shown on each side of a suggestion's span
+
+
+def apply_command(result_file: str | None, option: str) -> str:
+    """`repair apply` on the saved result (RESULT.json when the report does not know it)."""
+    return f"repair apply {shlex.quote(result_file) if result_file else 'RESULT.json'} {option}"
+
+
+def accept_command(result_file: str | None, ids: str) -> str:
+    return apply_command(result_file, f"--accept {ids}")
+
+
+def suggestion_views(result: RepairResult, result_file: str | None) -> list[SuggestionView]:
+    """High confidence first, then article order within each confidence.
+
+    An editor with little time starts with the suggestions most likely to be right, and
+    `--accept all-high` accepts exactly the first block; the ids stay in article order
+    and each names its paragraph, so where a suggestion sits is never lost.
+    """
+    order = {p.id: i for i, p in enumerate(result.paragraphs)}
+    texts = {p.id: p.repaired for p in result.paragraphs}
+    ranked = sorted(
+        result.suggestions,
+        key=lambda s: (
+            _CONFIDENCE.get(s.confidence, 3),
+            order.get(s.paragraph, len(order)),
+            s.start,
+            int(s.id[1:]),
+        ),
+    )
+    return [_suggestion_view(s, texts.get(s.paragraph), result_file) for s in ranked]
+
+
+def _suggestion_view(s: Suggestion, text: str | None, result_file: str | None) -> SuggestionView:
+    command = accept_command(result_file, s.id)
+    if text is None:
+        problem = f"the result has no paragraph {s.paragraph}: this suggestion cannot be applied"
+        return SuggestionView(s, "", s.original, "", problem, command)
+    if text[s.start : s.end] != s.original:
+        problem = (
+            f"'{_short(s.original, 60)}' is not at {s.start}-{s.end} of {s.paragraph}: "
+            "this suggestion cannot be applied"
+        )
+        return SuggestionView(s, "", s.original, "", problem, command)
+    before, after = text[: s.start], text[s.end :]
+    if len(before) > _CONTEXT:
+        before = "…" + before[-_CONTEXT:].split(" ", 1)[-1]
+    if len(after) > _CONTEXT:
+        after = after[:_CONTEXT].rsplit(" ", 1)[0] + "…"
+    return SuggestionView(s, before, s.original, after, None, command)
 
 
 def visible(text: str) -> str:
@@ -150,6 +339,7 @@ def fact_ledger(
     found = _pair(src, rep, glossary)
     used: set[int] = set()
     rows: list[LedgerRow] = []
+    status: LedgerStatus
     for i, fact in enumerate(src):
         hit = next((k for k, issue in enumerate(issues) if _covers(issue, fact)), None)
         where = fact.paragraph or ""
@@ -158,16 +348,39 @@ def fact_ledger(
             rows.append(_issue_row(issues[hit], fact.kind, fact.text, where))
         elif i in found:
             r = found[i]
-            rows.append(LedgerRow(fact.kind, fact.text, where, r.text, r.paragraph or "", "kept"))
+            status = "kept"
+            note = ""
+            if fact.kind == "quote" and " ".join(r.text.split()) != " ".join(fact.text.split()):
+                status, note = "reworded", "wording repaired; the check found no change of fact"
+            rows.append(
+                LedgerRow(fact.kind, fact.text, where, r.text, r.paragraph or "", status, note)
+            )
         else:
+            status = "reworded" if fact.kind == "quote" else "kept"
             note = "reworded; the check found no change"
-            rows.append(LedgerRow(fact.kind, fact.text, where, "", "", "kept", note))
+            rows.append(LedgerRow(fact.kind, fact.text, where, "", "", status, note))
     for k, issue in enumerate(issues):
         # Findings about no extracted fact (a dropped sentence, an added claim) get a row too.
         span = issue.source or issue.repaired
         if k not in used and span is not None and issue.kind != "structure":
             rows.append(_issue_row(issue, issue.kind, span.text, issue.paragraph or ""))
     return rows
+
+
+_KEPT_KINDS = {
+    "number": "numbers",
+    "date": "dates",
+    "entity": "names",
+    "quote": "quotes word for word",
+    "negation": "negations",
+}
+
+
+def kept_tally(rows: Sequence[LedgerRow]) -> str:
+    """'12 numbers · 30 names · 2 quotes word for word': the kept rows, counted by kind."""
+    kept = [r.kind for r in rows if r.status == "kept"]
+    tally = {kind: kept.count(kind) for kind in [*_KEPT_KINDS, *dict.fromkeys(kept)]}
+    return " · ".join(f"{n} {_KEPT_KINDS.get(kind, kind)}" for kind, n in tally.items() if n)
 
 
 def _issue_row(issue: ValidationIssue, kind: str, text: str, where: str) -> LedgerRow:

@@ -34,6 +34,7 @@ from repair.formats.inline import PLACEHOLDER
 from repair.llm.tokens import count_tokens, prompt_tokens
 from repair.resources import data_dir
 from repair.testing.ratelimit import Verdict, WindowLimit, retry_after_headers
+from repair.testing.suggestions import SUGGESTION_FAULTS, SuggestedAnswers
 
 # Every fault the server can play. Transport faults first, then bad answers.
 TRANSPORT_FAULTS = ("429", "500", "503", "drop", "slow")
@@ -56,6 +57,7 @@ ANSWER_FAULTS = (
     "invent-span",
     "not-json",
     "false-alarm",
+    *SUGGESTION_FAULTS,  # the suggestions block after a repair (see suggestions.py)
 )
 STATUS_FAULTS = ("400", "401", "403", "404")
 FAULTS = TRANSPORT_FAULTS + ANSWER_FAULTS + STATUS_FAULTS
@@ -162,6 +164,9 @@ class FakeServer:
         self.retry_after_ms, self.slow_seconds = retry_after_ms, slow_seconds
         self.refuse_models = set(refuse_models)
         self.answers = golden_answers() if answers is None else answers
+        # Golden cases with suggestions.json: the repair keeps the wrong span and suggests.
+        self.suggested = SuggestedAnswers.load() if answers is None else SuggestedAnswers()
+        self.answers.update(self.suggested.answers)
         self.entities = golden_entities()
         self.log: list[Logged] = []
         self.user_messages: list[str] = []  # what each chat request asked, for tests to read
@@ -284,6 +289,7 @@ class FakeServer:
         if fault in ("drop-placeholder", "duplicate-placeholder"):
             lines = _spoil_placeholder(lines, drop=fault == "drop-placeholder")
         content = "\n".join(lines)
+        content += self.suggested.block(units, [ln.split(" ", 1)[-1] for ln in lines], fault)
         if fault == "commentary":
             content = (
                 f"Here is the repaired text:\n\n{content}\n\nLet me know if you need more changes."

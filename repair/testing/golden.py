@@ -4,7 +4,9 @@ mutations of the reference that the validator must catch (or, for kind "none", a
 Each case is a folder of `golden/` holding `input.txt`, `reference.txt` (line N repairs
 line N of the input), `facts.json`, `mutations.json` and a `README.md`. An HTML or
 Markdown case has `input.html` and `reference.html` (or `.md`) instead: the same markup,
-line for line, with the words repaired. A case still being
+line for line, with the words repaired. A case where the translation put a wrong fact in
+(another person's name, a term translated word by word) also has `suggestions.json`: what
+the editor should be offered, which the reference has accepted. A case still being
 written loads with what it has, so the suite can grow one file at a time.
 """
 
@@ -18,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 from repair.errors import RepairError
 from repair.formats import SUFFIXES, Format
 from repair.resources import data_dir
+from repair.results import Confidence, SuggestionKind
 
 FactKind = Literal["number", "date", "entity", "quote", "negation"]
 MutationKind = Literal[
@@ -69,6 +72,24 @@ class GoldenMutations(_Strict):
     mutations: list[Mutation]
 
 
+class GoldenSuggestion(_Strict):
+    """What an editor should be offered: `original` is the span the repair keeps, `input`
+    the same span in the input; the reference has `replacement` in its place."""
+
+    paragraph: str
+    input: str
+    original: str
+    replacement: str
+    kind: SuggestionKind
+    confidence: Confidence
+    reason: str
+
+
+class GoldenSuggestions(_Strict):
+    case: str
+    suggestions: list[GoldenSuggestion]
+
+
 class GoldenCase(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -79,6 +100,7 @@ class GoldenCase(BaseModel):
     reference: str | None
     facts: GoldenFacts | None
     mutations: GoldenMutations | None
+    suggestions: GoldenSuggestions | None = None  # only where MT put a wrong fact in
 
 
 def apply_mutation(reference: str, mutation: Mutation) -> str:
@@ -111,6 +133,7 @@ def load_case(name: str, root: Path | None = None) -> GoldenCase:
         reference=_read(reference) if reference.is_file() else None,
         facts=_json(folder / "facts.json", GoldenFacts),
         mutations=_json(folder / "mutations.json", GoldenMutations),
+        suggestions=_json(folder / "suggestions.json", GoldenSuggestions),
     )
 
 

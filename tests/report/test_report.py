@@ -93,7 +93,7 @@ def test_every_string_of_a_saved_result_is_escaped() -> None:
     hostile = make_result(HOSTILE, {**REPAIRS, "P1": title}, kept={"P3": REASON})
     _, p2, p3, p4 = hostile.paragraphs
     p2.kind = ATTACK
-    p3.reason, p3.findings = ATTACK, [ATTACK]
+    p3.reason, p3.findings = ATTACK, [f"{ATTACK} twice"]
     p4.id = ATTACK
     hostile.glossary = Glossary(
         entries=[GlossaryEntry(canonical=ATTACK, variants=[ATTACK], role=ATTACK, source="model")]
@@ -122,7 +122,7 @@ def test_every_string_of_a_saved_result_is_escaped() -> None:
         f'id="para-{ESCAPED}"',
         f'<span class="pid">{ESCAPED}</span><span>paragraph</span>',
         f"<span>{ESCAPED}</span><span>repaired</span>",  # P2's kind, not in its class
-        f"<li>kept the original text: {ESCAPED}</li><li>{ESCAPED}</li>",
+        f"<li>kept the original text: {ESCAPED}</li><li>{ESCAPED} twice</li>",
         f"<li>structure: {ESCAPED}</li>",  # a finding about the whole article
         f"<td>{ESCAPED}</td></tr>",  # the ledger's note
         f"<tr><td>{ESCAPED}</td><td>{ESCAPED}</td><td>{ESCAPED}</td><td>model</td></tr>",
@@ -157,7 +157,9 @@ def test_flagged_paragraphs_come_first_with_their_findings(hostile: RepairResult
     assert _ids_in_order(out) == ["P3", "P1", "P2", "P4"]
     flagged = out[out.index('id="para-P3"') : out.index('id="para-P1"')]
     assert "⚑ FLAGGED" in flagged
-    assert escape(f"kept the original text: {REASON}") in flagged
+    # The reason quotes the finding; the page says each once.
+    assert "<li>kept the original text: the repair changed facts</li>" in flagged
+    assert flagged.count(str(escape("'5%' became '7%'"))) == 1
     assert "⚑ FLAGGED" not in out[out.index('id="para-P1"') :]
 
 
@@ -253,7 +255,8 @@ def test_markdown_report_puts_flagged_first_and_marks_edits(hostile: RepairResul
     assert order == sorted(order)
     assert "**⚑ FLAGGED P3** (paragraph, kept-original)" in out
     assert "[1: ~~sharpley~~ → **sharply**]" in out
-    assert "| number | 5% |" in out  # the ledger
+    assert "Kept as they were: " in out and " numbers · " in out  # the ledger, collapsed
+    assert "| number | 5% |" not in out
 
 
 # --- the index ------------------------------------------------------------------------
@@ -285,9 +288,9 @@ def test_report_and_apply_from_a_saved_result(
 
     code, out, _ = _run(["report", str(saved), "-o", str(tmp_path / "r.md")], capsys)
     assert code == 0 and out == ""
-    assert (tmp_path / "r.md").read_text(encoding="utf-8") == render_markdown(result)
+    assert (tmp_path / "r.md").read_text(encoding="utf-8") == render_markdown(result, str(saved))
     code, out, _ = _run(["report", str(saved)], capsys)
-    assert code == 0 and out == render_html(result)
+    assert code == 0 and out == render_html(result, str(saved))
 
     code, out, err = _run(["apply", str(saved)], capsys)
     assert (code, out) == (0, result.text)
