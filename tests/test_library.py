@@ -98,8 +98,8 @@ def test_settings_precedence_explicit_then_environment_then_default() -> None:
     assert RepairConfig.from_env({}).model == "gpt-4o-mini"
     assert RepairConfig.from_env(env).concurrency == 7
     # A front door's own default (the batch's larger chunks) sits below both.
-    larger = {"chunk_chars": 6000, "concurrency": 3}
-    assert RepairConfig.from_env({}, defaults=larger).chunk_chars == 6000
+    larger = {"chunk_chars": 4500, "concurrency": 3}
+    assert RepairConfig.from_env({}, defaults=larger).chunk_chars == 4500
     assert RepairConfig.from_env(env, defaults=larger).concurrency == 7
     assert RepairConfig.from_env(env, defaults=larger, chunk_chars=900).chunk_chars == 900
     assert RepairConfig.from_env(env).chunk_chars == 3000

@@ -27,11 +27,13 @@ ArticleStatus = Literal["repaired", "flagged", "failed", "skipped"]
 STATUSES: tuple[ArticleStatus, ...] = ("repaired", "flagged", "failed", "skipped")
 
 # `repair batch`'s own defaults, below --flags and REPAIR_* variables. No one waits on one
-# article in a batch, so chunks may be twice `repair fix`'s: every call carries a fixed
-# frame (fence and task lines, context, glossary lines), and fewer calls send it fewer
-# times (bench/tokens.py --chunk-chars 6000: per-call extras 19% of the seed's tokens
-# instead of 24%).
-BATCH_DEFAULTS: dict[str, Any] = {"chunk_chars": 6000}
+# article in a batch, so chunks may be larger than `repair fix`'s: every call carries a
+# fixed frame (fence and task lines, context, glossary lines), and fewer calls send it
+# fewer times (bench/tokens.py --chunk-chars 4500: per-call extras 19% of the seed's
+# tokens instead of 24%). Not larger: at 6000 the batch's last, longest requests left
+# the concurrency idle (bench/batch.py throughput 0.86-0.87 of its bound; 0.91-0.92 at
+# 3000 and at 4500).
+BATCH_DEFAULTS: dict[str, Any] = {"chunk_chars": 4500}
 
 # Exit statuses of `repair batch` (BatchSummary.exit_code); 2 is a configuration error or
 # an output folder that cannot be written, raised before or instead of a summary.

@@ -47,7 +47,7 @@ def model_options(command: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--chunk-chars",
         type=int,
-        help="article characters per request (default 3000; 6000 in batch)",
+        help="article characters per request (default 3000; 4500 in batch)",
     )
     group.add_argument("--timeout", type=float, help="seconds to wait for one answer (default 120)")
     group.add_argument(
