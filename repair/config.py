@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from repair.errors import ConfigurationError
 
 DEFAULT_MODEL = "gpt-4o-mini"
+# The bearer token `repair serve` asks its clients for (see repair/service/).
+SERVICE_TOKEN_ENV = "REPAIR_SERVICE_TOKEN"  # noqa: S105 (a variable name, not a secret)
 
 # Environment variable -> setting. OPENAI_* names are the SDK's own, so a user who has
 # the openai CLI working needs nothing else.
@@ -123,6 +125,13 @@ class RepairConfig(BaseModel):
         if base_url:
             _check_base_url(base_url, self.api_key_env)
         return base_url, key or "no-key-needed"
+
+
+def service_token(env: Mapping[str, str] | None = None) -> SecretStr | None:
+    """The token `repair serve` asks for, from REPAIR_SERVICE_TOKEN (None: unset or blank)."""
+    env = os.environ if env is None else env
+    token = env.get(SERVICE_TOKEN_ENV, "").strip()
+    return SecretStr(token) if token else None
 
 
 def _check_base_url(url: str, key_env: str) -> None:

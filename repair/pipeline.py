@@ -38,6 +38,7 @@ from repair.glossary import (
     with_pins,
 )
 from repair.llm import ChatModel, ChatReply, ChatRequest, ClientArg, open_model
+from repair.llm.protocol import RequestTag
 from repair.results import (
     CallPurpose,
     CallRecord,
@@ -284,12 +285,14 @@ async def _repair_chunk(run: _Run, chunk: Chunk, glossary: Glossary) -> dict[str
     feedback: list[str] = []
     model = config.model
     requests_left = 1 + config.max_reasks
+    attempt = 0
     while pending and requests_left:
         requests_left -= 1
+        attempt += 1
         with run.local():
             request = _request(run, chunk, pending, feedback, model, glossary)
         try:
-            reply = await _call(run, request, chunk.index, pending)
+            reply = await _call(run, request, chunk.index, pending, attempt=attempt)
             with run.local():
                 content, block = split_answer(reply.content)
                 # Cut off in the block after the paragraphs: they were all written in full.
@@ -313,7 +316,7 @@ async def _repair_chunk(run: _Run, chunk: Chunk, glossary: Glossary) -> dict[str
             _collect(run, chunk, pending, block)
             feedback = await _accept(run, parsed, chunk, outcomes, glossary.mapping())
             if config.verify == "model":
-                feedback += await _verify(run, chunk, pending, outcomes)
+                feedback += await _verify(run, chunk, pending, outcomes, attempt)
             pending = [i for i in pending if outcomes[i].text is None]
             continue
         # Nothing in this answer is usable.
@@ -351,7 +354,7 @@ def _request(
 
 
 async def _verify(
-    run: _Run, chunk: Chunk, asked: list[str], outcomes: dict[str, _UnitOutcome]
+    run: _Run, chunk: Chunk, asked: list[str], outcomes: dict[str, _UnitOutcome], attempt: int
 ) -> list[str]:
     """The meaning check of the units this answer repaired and the ledger accepted.
 
@@ -369,7 +372,7 @@ async def _verify(
     ids = [p.id for p in pairs]
 
     async def ask(request: ChatRequest) -> ChatReply:
-        return await _call(run, request, chunk.index, ids, purpose="verify")
+        return await _call(run, request, chunk.index, ids, purpose="verify", attempt=attempt)
 
     verdict: Verdict = await verify_pairs(pairs, ask, run.config.verify_model or run.config.model)
     stats = run.verification
@@ -405,8 +408,10 @@ async def _call(
     pending: list[str],
     *,
     purpose: CallPurpose = "repair",
+    attempt: int = 1,
 ) -> ChatReply:
     """One request, counted: usage, timing and a call record (chunk -1 is the glossary)."""
+    request = replace(request, tag=RequestTag(purpose, chunk, attempt))
     async with run.semaphore:
         started = time.perf_counter()
         reply = await run.model.complete(request)

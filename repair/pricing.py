@@ -39,6 +39,9 @@ class PriceTable(BaseModel):
 
     about: str
     models: dict[str, Price]
+    # The provider's Batch API (answers within 24 h) bills its own, lower, rates.
+    batch_about: str = ""
+    batch: dict[str, Price] = {}
 
 
 @cache
@@ -48,23 +51,30 @@ def price_table() -> PriceTable:
     return PriceTable.model_validate_json(raw)
 
 
-def price_for(model: str, overrides: Mapping[str, Price] | None = None) -> Price | None:
+def price_for(
+    model: str, overrides: Mapping[str, Price] | None = None, *, batch: bool = False
+) -> Price | None:
     """The price of `model`: the caller's own first, then the built-in table, also under a
-    router's prefix or with a snapshot date."""
+    router's prefix or with a snapshot date. `batch`: the Batch API's rate (the caller's
+    own price is taken as the rate of the way they run)."""
     if overrides and model in overrides:
         return overrides[model]
     name = model.rsplit("/", 1)[-1].lower()  # "openai/gpt-4o-mini" on OpenRouter
     name = re.sub(r"-\d{4}-\d{2}-\d{2}$", "", name)  # "gpt-4o-mini-2024-07-18"
-    return price_table().models.get(name)
+    table = price_table()
+    return (table.batch if batch else table.models).get(name)
 
 
 def cost_of(
-    billed: Iterable[tuple[str, Usage]], overrides: Mapping[str, Price] | None = None
+    billed: Iterable[tuple[str, Usage]],
+    overrides: Mapping[str, Price] | None = None,
+    *,
+    batch: bool = False,
 ) -> float | None:
     """US dollars for (model, usage) pairs; None when a model has no price."""
     total = 0.0
     for model, usage in billed:
-        price = price_for(model, overrides)
+        price = price_for(model, overrides, batch=batch)
         if price is None:
             return None
         total += price.cost(usage)

@@ -41,6 +41,7 @@ FLOORS: list[tuple[str, ...]] = [
     ("repair.batch",),
     ("repair.report",),
     ("repair.testing",),
+    ("repair.service",),
     ("repair.cli", "repair.__main__", "repair.fake"),
 ]
 

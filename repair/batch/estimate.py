@@ -79,9 +79,9 @@ def estimate(
     for field in ("calls", "prompt_tokens", "completion_tokens", "cached_tokens"):
         setattr(repairs, field, getattr(repairs, field) - getattr(result.verification, field))
     verify_model = config.verify_model or config.model
-    result.cost_usd = cost_of(
-        [(config.model, repairs), (verify_model, result.verification)], options.prices
-    )
+    billed = [(config.model, repairs), (verify_model, result.verification)]
+    result.cost_usd = cost_of(billed, options.prices)
+    result.batch_cost_usd = cost_of(billed, options.prices, batch=True)
     return result
 
 

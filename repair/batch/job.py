@@ -425,7 +425,7 @@ class _Job:
         try:
             started = time.perf_counter()
             attempts = self.store.start(article.origin)
-            chat = CachedChat(self.cache, self.model, read=work.read_cache)
+            chat = self._chat(work)
             if self.checkers is None:
                 self.checkers = checker_pool(self.options.workers)
             checkers = self.checkers
@@ -440,6 +440,7 @@ class _Job:
                     executor=checkers,
                 )
                 entry = self._result_entry(article, result, chat.hits)
+                self._annotate(entry, chat)
                 endpoint = entry.reason == ReasonCode.MODEL_UNREACHABLE.value
             except ModelCallError as exc:
                 if exc.context.get("status") in FATAL_STATUS:
@@ -478,6 +479,14 @@ class _Job:
                 self.active -= 1
             slots.release()
             self.wake.set()
+
+    def _chat(self, work: _Work) -> Any:
+        """The model one article calls: the job's cache over the endpoint (a way of
+        running the job, such as the Batch API, gives its own)."""
+        return CachedChat(self.cache, self.model, read=work.read_cache)
+
+    def _annotate(self, entry: ManifestEntry, chat: Any) -> None:
+        """What a way of running the job adds to an article's entry (nothing, live)."""
 
     def _finish(
         self,

@@ -149,6 +149,9 @@ class ManifestEntry(BaseModel):
     usage: Usage = Field(default_factory=Usage)
     cost_usd: float | None = None
     duration_s: float = 0.0
+    batches: list[str] = Field(
+        default_factory=list, description="the Batch API batches that answered it (--batch-api)"
+    )
 
 
 class BatchSummary(BaseModel):
@@ -198,6 +201,12 @@ class BatchSummary(BaseModel):
     )
     endpoint_pauses: int = Field(default=0, description="pauses while the endpoint failed")
     stop_reason: str | None = Field(default=None, description="why the job stopped, in words")
+    batches: list[str] = Field(
+        default_factory=list, description="Batch API batches this run created (--batch-api)"
+    )
+    batches_attached: list[str] = Field(
+        default_factory=list, description="batches an earlier, killed run left running"
+    )
 
     @property
     def exit_code(self) -> int:
@@ -257,6 +266,9 @@ class Estimate(BaseModel):
         default_factory=Usage, description="the meaning check's part of `usage` (--verify model)"
     )
     cost_usd: float | None = None
+    batch_cost_usd: float | None = Field(
+        default=None, description="the same requests through the Batch API (--batch-api)"
+    )
 
 
 # --- shared by the job and the estimate -----------------------------------------------

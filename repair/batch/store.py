@@ -163,6 +163,15 @@ class Store:
     ) -> None:
         self.close()
 
+    @property
+    def db(self) -> sqlite3.Connection:
+        """The connection, for a module that keeps tables of its own here (ledger.py)."""
+        return self._db
+
+    def writing(self) -> contextlib.AbstractContextManager[None]:
+        """A write (with `with store.writing(), store.db:`) that fails as OutputError."""
+        return self._writing()
+
     @contextlib.contextmanager
     def _writing(self) -> Iterator[None]:
         """A write that cannot be made (disk full, read-only) is an OutputError, once.

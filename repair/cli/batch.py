@@ -20,6 +20,7 @@ from repair import batch as batch_job
 from repair.batch import STATUSES, BatchControl, BatchOptions, BatchSummary, Estimate
 from repair.batch.checkers import default_workers
 from repair.batch.models import BATCH_DEFAULTS
+from repair.cli import batchapi
 from repair.cli.common import (
     ProgressPrinter,
     config_from,
@@ -77,13 +78,13 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         "batch",
         help="repair an archive (a folder or a JSONL file), resumably",
         description="Repair every article of an archive; resumable, paced, with a manifest.",
-        epilog=BATCH_EXAMPLES,
+        epilog=BATCH_EXAMPLES + "\n" + batchapi.EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     batch.add_argument(
         "src", metavar="SRC", help="a folder of .txt/.md/.html files, or a .jsonl file"
     )
-    batch.add_argument("--out", required=True, metavar="DIR", help="where outputs go")
+    batch.add_argument("--out", metavar="DIR", help="where outputs go (required)")
     batch.add_argument(
         "--dry-run",
         action="store_true",
@@ -119,6 +120,7 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     )
     batch.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     model_options(batch)
+    batchapi.add_options(batch)
     batch.set_defaults(run=_run)
 
 
@@ -135,26 +137,37 @@ def _run(args: argparse.Namespace) -> int:
         format=args.format,
     )
     config = config_from(args, BATCH_DEFAULTS)
+    if args.status or args.cancel:
+        return batchapi.status_or_cancel(args, config)
+    if not args.out:
+        raise ConfigurationError("repair batch: --out DIR is required", setting="out")
     if args.dry_run:
         found = batch_job.estimate(args.src, args.out, config, options=options)
-        print(found.model_dump_json(indent=2) if args.json else dry_run_table(found))
+        table = dry_run_table(found, batch_api=args.batch_api)
+        print(found.model_dump_json(indent=2) if args.json else table)
         return 0
     config.endpoint()  # no endpoint: exit 2 before anything is read or written
     control = BatchControl()
     mode = progress_mode(args.progress, sys.stderr, os.environ)
     with ProgressPrinter(sys.stderr, mode) as printer:
-        job = batch_job.arun(
-            args.src,
-            args.out,
-            config,
-            options=options,
-            on_progress=printer.articles,
-            control=control,
+        job = (
+            batchapi.job(args, options, config, printer, control)
+            if args.batch_api
+            else batch_job.arun(
+                args.src,
+                args.out,
+                config,
+                options=options,
+                on_progress=printer.articles,
+                control=control,
+            )
         )
         summary = asyncio.run(_with_signals(job, control))
     if args.json:
         print(summary.model_dump_json(indent=2))
     print(summary_table(summary), file=sys.stderr)
+    if args.batch_api:
+        print(batchapi.summary_lines(summary), file=sys.stderr)
     return summary.exit_code
 
 
@@ -267,7 +280,7 @@ def summary_table(s: BatchSummary) -> str:
     return "\n".join(lines)
 
 
-def dry_run_table(e: Estimate) -> str:
+def dry_run_table(e: Estimate, *, batch_api: bool = False) -> str:
     skipped = ", ".join(f"{reason} {n:,}" for reason, n in e.reasons.items())
     lines = [
         f"repair batch --dry-run: {e.src} with {e.model} (no request made)",
@@ -287,6 +300,10 @@ def dry_run_table(e: Estimate) -> str:
         ),
         f"  cost           {_cost(e.cost_usd, [e.model] if e.cost_usd is None else []):>12}",
     ]
+    if batch_api:
+        batch = _cost(e.batch_cost_usd, [e.model] if e.batch_cost_usd is None else [])
+        lines[-1] += "   live calls"
+        lines.append(f"  cost           {batch:>12}   the Batch API (--batch-api)")
     return "\n".join(lines)
 
 

@@ -27,7 +27,9 @@ EXIT_INTERNAL = 70  # a bug, not the user's doing (sysexits' EX_SOFTWARE)
 DEFAULT_MAX_CHARS = 2_000_000
 
 
-def model_options(command: argparse.ArgumentParser) -> None:
+def model_options(command: argparse.ArgumentParser, *, files: bool = True) -> None:
+    """The options of the model and the repair; `files`: also how to read an article file
+    (--encoding, --format), which `repair serve` does not take (JSON says it)."""
     group = command.add_argument_group("model")
     group.add_argument("--model", help="model name (env REPAIR_MODEL, default gpt-4o-mini)")
     group.add_argument(
@@ -64,8 +66,9 @@ def model_options(command: argparse.ArgumentParser) -> None:
         help="skip the per-article call that picks one spelling per name",
     )
     verify_options(group)
-    encoding_option(group)
-    format_option(group)
+    if files:
+        encoding_option(group)
+        format_option(group)
     group.add_argument(
         "--max-chars",
         type=int,

@@ -22,6 +22,7 @@ from pydantic import SecretStr, ValidationError
 from repair import formats
 from repair.cli import batch as batch_command
 from repair.cli import report as report_command
+from repair.cli import serve as serve_command
 from repair.cli.common import (
     EXIT_FLAGGED,
     EXIT_INTERNAL,
@@ -263,6 +264,7 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction[Any]]
     format_option(check)
     check.set_defaults(run=_run_check)
     report_command.register(commands)
+    serve_command.register(commands)
     for command in commands.choices.values():
         # -v after the command too ("repair fix a.txt -v"); SUPPRESS keeps one given before.
         command.add_argument(

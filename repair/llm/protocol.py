@@ -15,12 +15,26 @@ from repair.results import Usage
 
 
 @dataclass(frozen=True, slots=True)
+class RequestTag:
+    """Who asks: the call's purpose, its chunk (-1: the glossary) and its try (1, 2...).
+
+    Never sent: a model that queues requests (the provider's Batch API) names them by it
+    and may route them by it (re-asks live, say).
+    """
+
+    purpose: str
+    chunk: int
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True)
 class ChatRequest:
     messages: Sequence[dict[str, str]]
     model: str
     temperature: float = 0.0
     max_tokens: int | None = None
     response_format: dict[str, Any] | None = None  # JSON schema for structured answers
+    tag: RequestTag | None = field(default=None, compare=False)  # see RequestTag
 
 
 @dataclass(frozen=True, slots=True)

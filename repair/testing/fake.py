@@ -33,6 +33,7 @@ from repair import formats
 from repair.formats.inline import PLACEHOLDER
 from repair.llm.tokens import count_tokens, prompt_tokens
 from repair.resources import data_dir
+from repair.testing.fakebatch import FakeBatchApi, Reply
 from repair.testing.ratelimit import Verdict, WindowLimit, retry_after_headers
 from repair.testing.suggestions import SUGGESTION_FAULTS, SuggestedAnswers
 
@@ -184,6 +185,8 @@ class FakeServer:
             if limit_requests is not None or limit_tokens is not None
             else None
         )
+        # The Files and Batches endpoints (fakebatch.py); set their timing and faults there.
+        self.batch_api = FakeBatchApi(self, seed=seed)
         self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -224,6 +227,11 @@ class FakeServer:
             raise ValueError(f"unknown faults: {', '.join(sorted(unknown))}")
         with self._lock:
             self._script.extend(faults)
+
+    def clear_script(self) -> None:
+        """Drop the scripted faults not played yet (a test that scripted more than it used)."""
+        with self._lock:
+            self._script.clear()
 
     def chat_requests(self) -> list[Logged]:
         return [entry for entry in self.log if entry.path.endswith("/chat/completions")]
@@ -504,6 +512,8 @@ def _handler_for(server: FakeServer) -> type[BaseHTTPRequestHandler]:
                 )
             elif self.path == "/_fake/log":
                 self._json(200, [vars(entry) for entry in server.log])
+            elif reply := server.batch_api.route("GET", self.path, self.headers, b""):
+                self._reply(reply)
             else:
                 self._json(
                     404, {"error": {"message": f"no route {self.path}", "code": "not_found"}}
@@ -515,6 +525,13 @@ def _handler_for(server: FakeServer) -> type[BaseHTTPRequestHandler]:
             if self.path == "/_fake/script":
                 server.script(*json.loads(raw or b"{}").get("faults", []))
                 self._json(200, {"ok": True})
+                return
+            reply = server.batch_api.route("POST", self.path, self.headers, raw)
+            if reply is not None:
+                server._record(
+                    Logged(len(server.log) + 1, self.path, None, None, reply.status), chat=False
+                )
+                self._reply(reply)
                 return
             if not self.path.rstrip("/").endswith("/chat/completions"):
                 self._json(
@@ -610,10 +627,19 @@ def _handler_for(server: FakeServer) -> type[BaseHTTPRequestHandler]:
                 return True
             return False
 
-        def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
-            data = json.dumps(payload).encode()
+        def _reply(self, reply: Reply) -> None:
+            self._json(reply.status, None, content=(reply.body, reply.content_type))
+
+        def _json(
+            self,
+            status: int,
+            payload: Any,
+            headers: dict[str, str] | None = None,
+            content: tuple[bytes, str] | None = None,
+        ) -> None:
+            data, kind = content or (json.dumps(payload).encode(), "application/json")
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(data)))
             for name, value in (headers or {}).items():
                 self.send_header(name, value)
@@ -663,6 +689,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--log", help="append each request to this file (JSON lines)")
+    batches = parser.add_argument_group("the Batch API (fakebatch.py)")
+    batches.add_argument("--batch-seconds", type=float, default=0.3, help="a batch's run time")
+    batches.add_argument("--batch-faults", default="", help="faults of the next batches, in order")
+    batches.add_argument(
+        "--batch-line-errors", type=float, default=0.0, help="share of lines that fail"
+    )
     args = parser.parse_args(argv)
     server = FakeServer(
         port=args.port,
@@ -677,7 +709,11 @@ def main(argv: list[str] | None = None) -> int:
         limit_tokens=args.limit_tokens,
         limit_window=args.limit_window,
         limit_fixed=args.limit_fixed,
-    ).start()
+    )
+    server.batch_api.in_progress_s = args.batch_seconds
+    server.batch_api.line_error_rate = args.batch_line_errors
+    server.batch_api.script(*[f for f in args.batch_faults.split(",") if f])
+    server.start()
     print(f"fake OpenAI-compatible server on {server.base_url} (Ctrl-C to stop)", flush=True)
     try:
         while True:
