@@ -104,6 +104,16 @@ def main() -> None:
         "article and the cacheable prefix (context, glossary lines, fences, tags, task); "
         "glossary: the glossary call's prompt and answer"
     )
+    seed = next(r for r in rows if r[0] == "putin-trump")
+    print(
+        f"repair calls' extras: {extras / article:.0%} of the article's tokens over all cases, "
+        f"{seed[6]} on the seed (target <= 25%); static prefix apart: {cacheable:,} tokens, "
+        f"{cacheable / prompt:.0%} of the prompt tokens"
+    )
+    print(
+        f"glossary call, counted apart: {glossary / article:.0%} of the article's tokens "
+        f"over all cases, {seed[7]} on the seed"
+    )
     print("targets: prefix >= 1,024 tokens; extras <= 25% of the article's tokens")
 
 

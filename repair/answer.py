@@ -25,10 +25,11 @@ from repair.formats.inline import (
 from repair.formats.text import BlockKind
 from repair.results import ReasonCode
 
-# A tag opens a line: P7, P7|caption, or the same in [[...]]; a colon after it is tolerated.
+# A tag opens a line: P7 (H7 for a heading, C7 for a caption; the id is P7 whatever the
+# letter), the older P7|caption, or the same in [[...]]; a colon after it is tolerated.
 _TAG = re.compile(
-    r"^[ \t]*(?:\[\[(P\d+(?:\.\d+)?)(?:\|[a-z]+)?\]\]"
-    r"|(P\d+(?:\.\d+)?)(?:\|[a-z]+)?:?(?=[ \t]))[ \t]*",
+    r"^[ \t]*(?:\[\[([PHC]\d+(?:\.\d+)?)(?:\|[a-z]+)?\]\]"
+    r"|([PHC]\d+(?:\.\d+)?)(?:\|[a-z]+)?:?(?=[ \t]))[ \t]*",
     re.MULTILINE,
 )
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
@@ -46,11 +47,11 @@ _REFUSAL = re.compile(
 # one): seeing it in an answer, where the article does not have it, means the prompt
 # came back, not a repair.
 _ECHO = re.compile(
-    r"@@\d{6}@@(?: (?:context before|passage|context after|end))?"
-    r"|answer with exactly those tagged paragraphs|You are a copy editor"
+    r"@@\d{3,}@@(?: (?:context before|passage|context after|end))?"
+    r"|; the marked text is data\.|You are a copy editor"
 )
 # Inside one paragraph's text, a bracketed tag means two paragraphs ran together.
-_ECHO_IN_PARAGRAPH = re.compile(_ECHO.pattern + r"|\[\[P\d")
+_ECHO_IN_PARAGRAPH = re.compile(_ECHO.pattern + r"|\[\[[PHC]\d")
 
 
 class ProblemCode(StrEnum):
@@ -164,7 +165,7 @@ def parse_answer(
 
 
 def _id(tag: re.Match[str]) -> str:
-    return tag.group(1) or tag.group(2)
+    return "P" + (tag.group(1) or tag.group(2))[1:]
 
 
 def _unreadable_answer(text: str, units: Sequence[Unit]) -> AnswerProblem | None:

@@ -223,20 +223,49 @@ def _with_context(
     first, last = position[group[0].id], position[group[-1].id]
     before: list[str] = []
     i = first - 1
+    # Page furniture ("Source link") is never context: it carries no thread.
     while chars and i >= 0 and sum(map(len, before)) < chars:
-        before.insert(0, _context_text(units[i]))
+        if units[i].repairable:
+            before.insert(0, _context_text(units[i]))
         i -= 1
     after: list[str] = []
     i = last + 1
     while chars and i < len(units) and sum(map(len, after)) < chars:
-        after.append(_context_text(units[i]))
+        if units[i].repairable:
+            after.append(_context_text(units[i]))
         i += 1
     return Chunk(
         index=index,
         units=group,
-        before="".join(before)[-chars:].strip() if chars else "",
-        after="".join(after)[:chars].strip() if chars else "",
+        before=_last_sentence("".join(before), chars) if chars else "",
+        after=_first_sentence("".join(after), chars) if chars else "",
     )
+
+
+# Context is there to carry the thread across a chunk's edge: the one sentence next to
+# the edge does that; more costs tokens on every call (and a cut word helps nobody).
+def _last_sentence(text: str, chars: int) -> str:
+    line = text.rstrip().rpartition("\n")[2].strip()
+    if not line:
+        return ""
+    sentence = line[sentence_spans(line)[-1][0] :]
+    if len(sentence) <= chars:
+        return sentence
+    cut = sentence[-chars:]
+    space = cut.find(" ")
+    return "…" + (cut[space + 1 :] if space >= 0 else cut)
+
+
+def _first_sentence(text: str, chars: int) -> str:
+    line = text.lstrip().partition("\n")[0].strip()
+    if not line:
+        return ""
+    sentence = line[: sentence_spans(line)[0][1]]
+    if len(sentence) <= chars:
+        return sentence
+    cut = sentence[:chars]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > 0 else cut) + "…"
 
 
 def _context_text(unit: Unit) -> str:

@@ -65,7 +65,7 @@ class RepairConfig(BaseModel):
         default=3000, ge=200, description="most article characters per request"
     )
     context_chars: int = Field(
-        default=120, ge=0, description="read-only context on each side of a chunk"
+        default=100, ge=0, description="read-only context on each side of a chunk"
     )
     concurrency: int = Field(default=8, ge=1, le=256, description="requests in flight at once")
     timeout: float = Field(default=120.0, gt=0, description="seconds to wait for one answer")
@@ -96,10 +96,18 @@ class RepairConfig(BaseModel):
     )
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **explicit: Any) -> RepairConfig:
-        """Explicit values win, then REPAIR_* / OPENAI_* variables, then the defaults."""
+    def from_env(
+        cls,
+        env: Mapping[str, str] | None = None,
+        *,
+        defaults: Mapping[str, Any] | None = None,
+        **explicit: Any,
+    ) -> RepairConfig:
+        """Explicit values win, then REPAIR_* / OPENAI_* variables, then `defaults` (a
+        front door's own, such as the batch's larger chunks), then the model's defaults."""
         env = os.environ if env is None else env
-        values: dict[str, Any] = {field: env[name] for name, field in _ENV.items() if env.get(name)}
+        values: dict[str, Any] = dict(defaults or {})
+        values.update({field: env[name] for name, field in _ENV.items() if env.get(name)})
         values.update({k: v for k, v in explicit.items() if v is not None})
         return cls(**values)
 

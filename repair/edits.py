@@ -37,13 +37,22 @@ def diff_words(source: str, repaired: str) -> list[tuple[int, int, str]]:
     offsets = [0]
     for tok in a:
         offsets.append(offsets[-1] + len(tok))
+    # The tokens both ends share are no edit: matching only the middle is the same diff
+    # for less work (the matcher's cost grows with the lengths it compares).
+    head = 0
+    while head < min(len(a), len(b)) and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(a), len(b)) - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
     # autojunk would treat the frequent whitespace tokens of a long paragraph as noise and
     # produce one huge edit; paragraphs are short enough for the exact algorithm.
-    opcodes = SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    matcher = SequenceMatcher(None, a[head : len(a) - tail], b[head : len(b) - tail], False)
     groups: list[list[int]] = []  # [i1, i2, j1, j2] in tokens
-    for tag, i1, i2, j1, j2 in opcodes:
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             continue
+        i1, i2, j1, j2 = i1 + head, i2 + head, j1 + head, j2 + head
         last = groups[-1] if groups else None
         if last is not None and _only_space(a[last[1] : i1]) and _only_space(b[last[3] : j1]):
             last[1], last[3] = i2, j2  # the words between are just a gap: one edit

@@ -9,11 +9,14 @@ passed off as repaired.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from typing import ParamSpec, TypeVar
 
 from repair import formats, prompts
 from repair.aio import run_sync
@@ -39,6 +42,7 @@ from repair.llm.protocol import RequestTag
 from repair.results import (
     CallPurpose,
     CallRecord,
+    Edit,
     Glossary,
     ParagraphResult,
     ParagraphStatus,
@@ -46,6 +50,7 @@ from repair.results import (
     RepairResult,
     Timings,
     Usage,
+    ValidationReport,
     Verification,
 )
 from repair.suggest import Candidate, Proposal, from_glossary, parse_block, resolve, split_answer
@@ -53,6 +58,17 @@ from repair.validation import check, validate_paragraph
 from repair.verify import Pair, Verdict, verify_pairs, worth_checking
 
 log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+# Where the fact checks run unless the caller gives an executor: one thread, shared by
+# every article of the process (its thread starts with the first check). The checks hold
+# the GIL while they run, so more threads would only take it from each other and from
+# the event loop; what a thread buys is a loop that answers in between (a web handler,
+# the batch's other requests), not more checks a second: `repair batch` passes a pool of
+# processes for that (repair/batch/checkers.py).
+_CHECKER = ThreadPoolExecutor(1, thread_name_prefix="repair-checks")
 
 ChunkProgress = Callable[[int, int], None]  # called with (chunks done, chunks in all)
 
@@ -104,6 +120,8 @@ class _Run:
     clean: set[tuple[str, str]] = field(default_factory=set)
     # The suggestions of each unit's latest usable answer (see suggest.py), by unit id.
     proposals: dict[str, list[Proposal]] = field(default_factory=dict)
+    # Where the CPU-heavy steps run, off the event loop (`_CHECKER` when None).
+    executor: Executor | None = None
 
     @contextmanager
     def local(self) -> Iterator[None]:
@@ -114,6 +132,25 @@ class _Run:
         finally:
             self.local_s += time.perf_counter() - started
 
+    async def offload(self, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """`work(*args)` in the executor, its run time counted as our own (not the wait).
+
+        The fact checks are the CPU-heavy part of a repair: on the event loop a wall of
+        text would hold up every request in flight. `work` and its arguments must pickle
+        when the executor is a process pool.
+        """
+        loop = asyncio.get_running_loop()
+        call = functools.partial(_timed, work, *args, **kwargs)
+        result, seconds = await loop.run_in_executor(self.executor or _CHECKER, call)
+        self.local_s += seconds
+        return result
+
+
+def _timed(work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> tuple[T, float]:
+    started = time.perf_counter()
+    result = work(*args, **kwargs)
+    return result, time.perf_counter() - started
+
 
 async def arepair_article(
     text: str,
@@ -122,11 +159,14 @@ async def arepair_article(
     client: ClientArg = None,
     on_progress: ChunkProgress | None = None,
     fmt: Format | str | None = None,
+    executor: Executor | None = None,
 ) -> RepairResult:
     """Repair one article. Safe to await inside a running event loop (a web handler).
 
     `fmt` is "text", "markdown" or "html" (None or "auto": told from the content); the
-    repaired article comes back in the same format, its markup untouched.
+    repaired article comes back in the same format, its markup untouched. The fact checks
+    run in `executor` (when None, one thread the articles of the process share), so the
+    loop serves other requests meanwhile; `repair batch` passes a pool of processes.
     """
     config = config or RepairConfig.from_env()
     started = time.perf_counter()
@@ -145,9 +185,12 @@ async def arepair_article(
         format=article_format,
         paragraphs={p.id: p for p in document.paragraphs},
         verification=Verification(mode=config.verify),
+        executor=executor,
     )
+    # Reading every name of the article is CPU-heavy too: off the loop, as the checks.
+    words = formats.words(document) if document.paragraphs else text
+    clusters = await run.offload(find_clusters, words)
     with run.local():
-        clusters = find_clusters(formats.words(document) if document.paragraphs else text)
         names = spellings(clusters, config.glossary)
     try:
         outcomes: dict[str, _UnitOutcome] = {}
@@ -178,9 +221,8 @@ async def arepair_article(
     finally:
         if owned:
             await model.aclose()
-    with run.local():
-        result = _stitch(text, article_plan, outcomes, run)
-    # Read after the block: the final check inside _stitch is our time too.
+    result = await _stitch(text, article_plan, outcomes, run)
+    # Read after the call: the final check inside _stitch is our time too.
     result.timings.local_s = run.local_s
     result.timings.total_s = time.perf_counter() - started
     return result
@@ -272,10 +314,7 @@ async def _repair_chunk(run: _Run, chunk: Chunk, glossary: Glossary) -> dict[str
         if problem is None:
             run.notes.extend(f"chunk {chunk.index + 1}: {note}" for note in parsed.notes)
             _collect(run, chunk, pending, block)
-            with run.local():
-                feedback = _accept(
-                    parsed, chunk, outcomes, glossary.mapping(), run.paragraphs, run.clean
-                )
+            feedback = await _accept(run, parsed, chunk, outcomes, glossary.mapping())
             if config.verify == "model":
                 feedback += await _verify(run, chunk, pending, outcomes, attempt)
             pending = [i for i in pending if outcomes[i].text is None]
@@ -439,51 +478,72 @@ def _output_code(exc: ModelOutputError) -> ProblemCode:
         return ProblemCode.UNUSABLE
 
 
-def _accept(
+async def _accept(
+    run: _Run,
     parsed: ParsedAnswer,
     chunk: Chunk,
     outcomes: dict[str, _UnitOutcome],
     glossary: Mapping[str, str],
-    paragraphs: Mapping[str, Paragraph],
-    clean: set[tuple[str, str]],
 ) -> list[str]:
-    """Keep the units whose answer passed every check, noting their words in `clean`;
-    return feedback for the rest."""
-    by_id = {u.id: u for u in chunk.units}
-    feedback: list[str] = []
-    for problem in parsed.problems:
-        _mark(outcomes, problem.unit_ids, problem.reason_code, problem.message)
-        feedback.append(problem.message)
-    for unit_id, text in parsed.texts.items():
-        outcome = outcomes[unit_id]
-        unit = by_id[unit_id]
-        # A whole paragraph's markup can be checked now; a piece of one, once stitched.
-        inline = paragraphs[unit.id].inline if unit.id in paragraphs else None
-        markup = inline.problem(text) if inline else None
-        if markup:
-            reason = f"the repair changed the markup: {markup}"
-            outcome.keep(ReasonCode.MARKUP_CHANGED, reason, rejected=text)
-            feedback.append(f"{unit_id}: {markup}")
-            continue
-        try:
-            findings = check_repair(unit, text, glossary)
-        except FactError as exc:
-            # Unread facts prove nothing either way: keep the original rather than lose the
-            # whole article; another answer may read better, so the unit stays pending.
-            outcome.keep(ReasonCode.FACTS_UNCHECKED, f"the facts could not be compared: {exc}")
-            continue
-        if findings:
-            outcome.findings = findings
-            outcome.keep(
-                ReasonCode.FACTS_CHANGED,
-                f"the repair changed facts: {'; '.join(findings)}",
-                rejected=text,
-            )
-            feedback.extend(f"{unit_id}: {f}" for f in findings)
-        else:
-            outcome.accept(text)
-            clean.add((plain(unit.text), plain(text)))
+    """Keep the units whose answer passed every check, noting their words in `run.clean`;
+    return feedback for the rest. The fact checks run off the loop, in one call."""
+    with run.local():
+        by_id = {u.id: u for u in chunk.units}
+        feedback: list[str] = []
+        for problem in parsed.problems:
+            _mark(outcomes, problem.unit_ids, problem.reason_code, problem.message)
+            feedback.append(problem.message)
+        markups: dict[str, str | None] = {}
+        for unit_id, text in parsed.texts.items():
+            # A whole paragraph's markup can be checked now; a piece of one, once stitched.
+            paragraph = run.paragraphs.get(unit_id)
+            inline = paragraph.inline if paragraph is not None else None
+            markups[unit_id] = inline.problem(text) if inline else None
+    answers = [(by_id[i], text) for i, text in parsed.texts.items() if not markups[i]]
+    verdicts = iter(await run.offload(check_repairs, answers, dict(glossary)) if answers else [])
+    with run.local():
+        for unit_id, text in parsed.texts.items():
+            outcome = outcomes[unit_id]
+            markup = markups[unit_id]
+            if markup:
+                reason = f"the repair changed the markup: {markup}"
+                outcome.keep(ReasonCode.MARKUP_CHANGED, reason, rejected=text)
+                feedback.append(f"{unit_id}: {markup}")
+                continue
+            findings = next(verdicts)
+            if isinstance(findings, str):
+                # Unread facts prove nothing either way: keep the original rather than lose
+                # the whole article; another answer may read better, so it stays pending.
+                outcome.keep(
+                    ReasonCode.FACTS_UNCHECKED, f"the facts could not be compared: {findings}"
+                )
+                continue
+            if findings:
+                outcome.findings = findings
+                outcome.keep(
+                    ReasonCode.FACTS_CHANGED,
+                    f"the repair changed facts: {'; '.join(findings)}",
+                    rejected=text,
+                )
+                feedback.extend(f"{unit_id}: {f}" for f in findings)
+            else:
+                outcome.accept(text)
+                run.clean.add((plain(by_id[unit_id].text), plain(text)))
     return feedback
+
+
+def check_repairs(
+    answers: list[tuple[Unit, str]], glossary: Mapping[str, str]
+) -> list[list[str] | str]:
+    """`check_repair` for each unit and its repair: the findings, or, when the facts could
+    not be compared, why (a string). One call per answer, for an executor to run."""
+    out: list[list[str] | str] = []
+    for unit, repaired in answers:
+        try:
+            out.append(check_repair(unit, repaired, glossary))
+        except FactError as exc:
+            out.append(str(exc))
+    return out
 
 
 def check_repair(unit: Unit, repaired: str, glossary: Mapping[str, str]) -> list[str]:
@@ -547,9 +607,57 @@ def _rejected(
         return plain(view)
 
 
-def _stitch(
+async def _stitch(
     source: str, article_plan: Plan, outcomes: dict[str, _UnitOutcome], run: _Run
 ) -> RepairResult:
+    with run.local():
+        text, paragraphs = _assemble(article_plan, outcomes)
+    # Whole paragraphs were compared as the model returned them: what is left is the
+    # article's structure, its markup and paragraphs repaired in pieces.
+    report, edits = await run.offload(
+        final_check, source, text, run.format, run.glossary.mapping(), run.clean, paragraphs
+    )
+    with run.local():
+        candidates = [Candidate(p) for found in run.proposals.values() for p in found]
+        glossary_candidates = from_glossary(run.glossary, paragraphs)
+        suggestions, notes = resolve(candidates + glossary_candidates, paragraphs)
+        run.notes.extend(notes)
+    return RepairResult(
+        text=text,
+        format=run.format.value,
+        report=report,
+        paragraphs=paragraphs,
+        usage=run.usage,
+        model=run.config.model,
+        template_version=prompts.template_version(run.config.style),
+        style=run.config.style,
+        chunks=len(article_plan.chunks),
+        timings=Timings(model_wait_s=run.model_wait_s),
+        calls=sorted(run.calls, key=lambda c: c.started_s),
+        glossary=run.glossary,
+        edits=edits,
+        suggestions=suggestions,
+        notes=run.notes,
+        verification=run.verification,
+    )
+
+
+def final_check(
+    source: str,
+    text: str,
+    fmt: Format,
+    glossary: Mapping[str, str],
+    clean: Collection[tuple[str, str]],
+    paragraphs: list[ParagraphResult],
+) -> tuple[ValidationReport, list[Edit]]:
+    """The article's report and its edits: the CPU-heavy end of a repair, for an executor."""
+    return check(source, text, fmt, glossary=glossary, clean=clean), compute_edits(paragraphs)
+
+
+def _assemble(
+    article_plan: Plan, outcomes: dict[str, _UnitOutcome]
+) -> tuple[str, list[ParagraphResult]]:
+    """The repaired article and its paragraphs: each repaired, unchanged or kept original."""
     texts = {uid: o.text for uid, o in outcomes.items() if o.text is not None}
     originals = article_plan.paragraph_texts()
     repairs = article_plan.paragraph_texts(texts)
@@ -600,28 +708,4 @@ def _stitch(
             )
         )
         at += len(raw) + len(paragraph.tail)
-    text = article_plan.document.join(accepted)
-    edits = compute_edits(paragraphs)
-    candidates = [Candidate(p) for found in run.proposals.values() for p in found]
-    suggestions, notes = resolve(candidates + from_glossary(run.glossary, paragraphs), paragraphs)
-    run.notes.extend(notes)
-    return RepairResult(
-        text=text,
-        format=run.format.value,
-        # Whole paragraphs were compared as the model returned them: what is left is the
-        # article's structure, its markup and paragraphs repaired in pieces.
-        report=check(source, text, run.format, glossary=run.glossary.mapping(), clean=run.clean),
-        paragraphs=paragraphs,
-        usage=run.usage,
-        model=run.config.model,
-        template_version=prompts.template_version(run.config.style),
-        style=run.config.style,
-        chunks=len(article_plan.chunks),
-        timings=Timings(model_wait_s=run.model_wait_s),
-        calls=sorted(run.calls, key=lambda c: c.started_s),
-        glossary=run.glossary,
-        edits=edits,
-        suggestions=suggestions,
-        notes=run.notes,
-        verification=run.verification,
-    )
+    return article_plan.document.join(accepted), paragraphs

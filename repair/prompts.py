@@ -9,12 +9,13 @@ in the user message.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
-from repair.chunker import Chunk
+from repair.chunker import Chunk, Unit
 from repair.errors import ConfigurationError
 from repair.formats.text import BlockKind
 from repair.resources import data_dir
@@ -89,11 +90,13 @@ def system_message(style: Style) -> str:
 
 
 def fence_for(chunk: Chunk) -> str:
-    """A marker the article's author cannot know in advance: a hash of the chunk itself.
+    """A marker line's token, derived from the chunk itself and absent from its text.
 
-    It is also the same on every run, so cached answers keep matching. Six decimal digits
-    cost two tokens where eight hex digits cost six; one that occurs in the text is
-    passed over for the next.
+    It is the same on every run, so cached answers keep matching. Absence is what makes
+    the framing safe: the article cannot hold a marker line of ours, whatever it quotes.
+    Three digits are one token (six were two); a candidate that occurs in the text is
+    passed over for the next, and after many misses the marker grows longer, so a text
+    quoting every three-digit marker still gets one.
     """
     digest = hashlib.sha256()
     for unit in chunk.units:
@@ -101,16 +104,26 @@ def fence_for(chunk: Chunk) -> str:
         digest.update(b"\0")
         digest.update(unit.text.encode("utf-8", "surrogatepass"))
     text = "\n".join([chunk.before, chunk.after, *(u.text for u in chunk.units)])
-    number = int(digest.hexdigest()[:12], 16)
-    while (fence := f"@@{number % 1_000_000:06d}@@") in text:
-        number //= 7
-    return fence
+    for attempt in itertools.count():
+        width = 3 if attempt < 64 else 6 if attempt < 128 else 12
+        salted = digest.copy()
+        salted.update(attempt.to_bytes(8, "big"))
+        number = int.from_bytes(salted.digest()[:8], "big") % 10**width
+        fence = f"@@{number:0{width}d}@@"
+        if fence not in text:
+            return fence
+    raise AssertionError("unreachable")  # itertools.count() never ends
+
+
+# The tag's letter says what kind of block it is: a letter costs no more than "P", where
+# "P7|caption" cost two tokens more (see the system prompt's "Paragraph types").
+_KIND_LETTER = {BlockKind.HEADING: "H", BlockKind.CAPTION: "C"}
 
 
 def tag(unit_id: str, kind: BlockKind) -> str:
-    """`P7`, or `P7|caption` for a block that is not a body paragraph: a short tag, as it is
-    sent once and answered once for every paragraph (`[[P7]]` cost twice the tokens)."""
-    return unit_id if kind is BlockKind.PARAGRAPH else f"{unit_id}|{kind.value}"
+    """`P7` for a body paragraph, `H7` for a heading, `C7` for a caption or credit: the id's
+    number with the kind's letter. Sent once and answered once for every paragraph."""
+    return _KIND_LETTER.get(kind, "P") + unit_id[1:]
 
 
 def user_message(
@@ -122,7 +135,9 @@ def user_message(
 ) -> str:
     """The request for `chunk` (or for the units of it named in `unit_ids`, on a re-ask)."""
     units = [u for u in chunk.units if unit_ids is None or u.id in unit_ids]
-    entries = glossary_lines(glossary) if glossary else ""
+    fence = fence_for(chunk)
+    passage = "\n".join(u.text for u in units)
+    entries = glossary_lines(glossary, passage) if glossary else ""
     feedback = (
         render(load("feedback"), findings="\n".join(f"- {f}" for f in findings)).rstrip()
         if findings
@@ -131,13 +146,18 @@ def user_message(
     return render(
         load("user"),
         glossary=render(load("glossary"), entries=entries) if entries else "",
-        fence=fence_for(chunk),
-        before=framed(chunk.before) or "(start of article)",
-        after=framed(chunk.after) or "(end of article)",
+        fence=fence,
+        before=_context(fence, "context before", chunk.before),
+        after=_context(fence, "context after", chunk.after),
         paragraphs="\n".join(f"{tag(u.id, u.kind)} {_one_line(u.text)}" for u in units),
-        ids=id_ranges([u.id for u in units]),
+        which=_which(units),
         feedback=feedback,
     )
+
+
+def _which(units: list[Unit]) -> str:
+    """The paragraphs the task names, by count: their tags are right above it."""
+    return "the tagged paragraph" if len(units) == 1 else f"the {len(units)} tagged paragraphs"
 
 
 def messages(
@@ -169,14 +189,38 @@ def id_ranges(ids: list[str]) -> str:
     return ", ".join(p[0] if len(p) == 1 else f"{p[0]}-{p[-1]}" for p in parts)
 
 
-def glossary_lines(glossary: Glossary) -> str:
+def glossary_lines(glossary: Glossary, passage: str | None = None) -> str:
+    """One line per name: its spelling and the garbled forms to replace.
+
+    With `passage`, only what that passage needs: the garbled forms that occur in it, and
+    no line for a name it has none of (there is nothing to decide there), except an
+    editor's pin it mentions, which also says what must not be "corrected". The role the
+    glossary call gave a name stays in the report: in the repair request it cost tokens
+    on every call and invited the model to add it to the text, a fact the passage lacks.
+    """
     lines = []
     for entry in glossary.entries:
-        role = f" ({entry.role})" if entry.role else ""
         others = [v for v in entry.variants if v != entry.canonical]
+        if passage is not None:
+            others = [v for v in others if _occurs(v, passage)]
+            pinned = entry.source == "editor" and _occurs(entry.canonical, passage)
+            if not others and not pinned:
+                continue
         also = f", not {', '.join(others)}" if others else ""
-        lines.append(f"- {entry.canonical}{role}{also}")
+        lines.append(f"- {entry.canonical}{also}")
     return "\n".join(lines)
+
+
+def _occurs(spelling: str, text: str) -> bool:
+    # As a whole word: "Witcoof" is not in a passage that only has "Witcooff".
+    return re.search(rf"(?<!\w){re.escape(spelling)}(?!\w)", text) is not None
+
+
+def _context(fence: str, label: str, context: str) -> str:
+    """A fenced section of read-only context, or nothing at all at the article's edges
+    (an empty section and its marker line would cost tokens and say nothing)."""
+    lines = framed(context)
+    return f"{fence} {label}\n{lines}\n" if lines else ""
 
 
 def framed(context: str) -> str:

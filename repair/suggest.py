@@ -27,7 +27,7 @@ import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from repair.facts.names import TITLES, find_names, same_name
 from repair.facts.negations import find_negations
@@ -61,6 +61,17 @@ class Proposal(BaseModel):
     kind: SuggestionKind
     confidence: Confidence
     reason: str = Field(default="", max_length=400)
+
+    @field_validator("paragraph", mode="before")
+    @classmethod
+    def _unit_id(cls, value: object) -> object:
+        # The passage tags a heading H7 and a caption C7 (prompts.tag): the id is P7.
+        if isinstance(value, str) and _KIND_TAG.fullmatch(value):
+            return "P" + value[1:]
+        return value
+
+
+_KIND_TAG = re.compile(r"[HC]\d+(?:\.\d+)?")
 
 
 @dataclass(frozen=True, slots=True)

@@ -155,3 +155,19 @@ def test_plain_text_that_mentions_tags_may_keep_them() -> None:
     unit = Unit("P5", "P5", BlockKind.PARAGRAPH, "Editors wrote <b> around the name.", "")
     parsed = parse_answer("[[P5]] The editors wrote <b> around the name.", [unit])
     assert not parsed.problems
+
+
+def test_a_tag_letter_names_the_kind_and_the_id_is_the_paragraphs() -> None:
+    units = [
+        Unit("P1", "P1", BlockKind.HEADING, "A heading of some words", "\n\n"),
+        Unit("P2", "P2", BlockKind.CAPTION, "Photo: a garbled caption credit", "\n\n"),
+    ]
+    parsed = parse_answer("H1 A heading, repaired\nC2 Photo: a caption credit", units)
+    assert parsed.texts == {"P1": "A heading, repaired", "P2": "Photo: a caption credit"}
+    # The letter is not part of the id: C2 and P2 are one paragraph, answered twice.
+    parsed = parse_answer("H1 A heading, repaired\nC2 Photo: a credit\nP2 Photo: a credit", units)
+    assert set(parsed.texts) == {"P1"}
+    assert [p.code for p in parsed.problems] == [ProblemCode.DUPLICATE_ID]
+    # "H2 is cheap" inside a paragraph is text: only the start of a line is a tag.
+    parsed = parse_answer("P1 The heading says H2 is cheap", units[:1])
+    assert parsed.texts == {"P1": "The heading says H2 is cheap"}

@@ -76,3 +76,18 @@ def test_furniture_is_never_sent_and_context_is_given() -> None:
     assert furniture and not sent & furniture
     assert article.chunks[0].before == ""
     assert article.chunks[1].before and article.chunks[0].after
+
+
+def test_context_is_the_one_sentence_next_to_the_edge_in_whole_words() -> None:
+    first = "The council met on Monday. It agreed on nothing at all."
+    last = "Talks resume in May. Nobody expects a deal before the summer, officials said."
+    text = f"{first}\n\nSource link\n\n{'Middle paragraph words. ' * 8}\n\nSource link\n\n{last}"
+    article = plan(text, 200, context_chars=120)
+    middle = next(c for c in article.chunks if c.units[0].text.startswith("Middle"))
+    # The nearest sentence, not the page furniture between ("Source link" carries nothing).
+    assert middle.before == "It agreed on nothing at all."
+    assert middle.after == "Talks resume in May."
+    short = plan(text, 200, context_chars=16)
+    middle = next(c for c in short.chunks if c.units[0].text.startswith("Middle"))
+    assert middle.before == "…nothing at all."
+    assert middle.after == "Talks resume in…"

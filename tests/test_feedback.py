@@ -13,7 +13,7 @@ from repair.testing.fake import FakeServer
 from tests.conftest import config_for, small_article
 
 # A paragraph line of the prompt: its tag, then its text.
-TAGGED = re.compile(r"^P\d+(?:\.\d+)?(?:\|[a-z]+)? ")
+TAGGED = re.compile(r"^[PHC]\d+(?:\.\d+)?(?:\|[a-z]+)? ")
 
 # Seed paragraphs 39-41: "Last month, Donald Trump announced a 50-day ultimatum ..."
 SOURCE, EXPECTED = small_article(first=39, count=3)

@@ -42,7 +42,7 @@ class _SpellsNames:
 
     async def complete(self, request: ChatRequest) -> ChatReply:
         asked = request.messages[-1]["content"].splitlines()
-        units = [line for line in asked if re.match(r"P\d+(?:\.\d+)?(?:\|[a-z]+)? ", line)]
+        units = [line for line in asked if re.match(r"[PHC]\d+(?:\.\d+)?(?:\|[a-z]+)? ", line)]
         answer = re.sub(r"\b(?:Witcooff|Witcoof|Vitcoof)\b", "Witkoff", "\n".join(units))
         return ChatReply(answer, "stop", "m", Usage(calls=1))
 

@@ -18,7 +18,7 @@ from repair.testing.fake import FakeServer
 from tests.conftest import config_for, golden_pair
 
 # A paragraph line of the prompt: its tag, then its text.
-TAGGED = re.compile(r"^P\d+(?:\.\d+)?(?:\|[a-z]+)? ")
+TAGGED = re.compile(r"^[PHC]\d+(?:\.\d+)?(?:\|[a-z]+)? ")
 
 # Spellings of one name that machine translation and transliteration produce.
 MUST_JOIN = [

@@ -18,7 +18,7 @@ from repair.testing.fake import FakeServer
 from tests.conftest import TEST_KEY, config_for, small_article
 
 # A paragraph line of the prompt: its tag, then its text.
-TAGGED = re.compile(r"^P\d+(?:\.\d+)?(?:\|[a-z]+)? ")
+TAGGED = re.compile(r"^[PHC]\d+(?:\.\d+)?(?:\|[a-z]+)? ")
 
 SOURCE, EXPECTED = small_article()
 
@@ -97,6 +97,12 @@ def test_settings_precedence_explicit_then_environment_then_default() -> None:
     assert RepairConfig.from_env(env, model="explicit").model == "explicit"
     assert RepairConfig.from_env({}).model == "gpt-4o-mini"
     assert RepairConfig.from_env(env).concurrency == 7
+    # A front door's own default (the batch's larger chunks) sits below both.
+    larger = {"chunk_chars": 4500, "concurrency": 3}
+    assert RepairConfig.from_env({}, defaults=larger).chunk_chars == 4500
+    assert RepairConfig.from_env(env, defaults=larger).concurrency == 7
+    assert RepairConfig.from_env(env, defaults=larger, chunk_chars=900).chunk_chars == 900
+    assert RepairConfig.from_env(env).chunk_chars == 3000
 
 
 def test_endpoint_needs_a_key_or_a_url() -> None:

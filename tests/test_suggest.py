@@ -275,3 +275,12 @@ def test_a_block_cut_off_keeps_the_paragraphs_and_its_whole_lines(server: FakeSe
     assert result.text == article and result.ok
     assert [(s.paragraph, s.original) for s in result.suggestions] == [("P1", "Cao Cao")]
     assert any("not the JSON asked for" in n for n in result.notes)
+
+
+def test_a_heading_or_caption_tag_names_its_paragraph() -> None:
+    """The passage tags a heading H7 and a caption C7 (prompts.tag); a model that names the
+    paragraph by that tag means P7."""
+    line = '{"paragraph": "C7", "span": "a", "replacement": "b", "kind": "name", '
+    line += '"confidence": "high", "reason": "r"}'
+    proposals, notes = parse_block(line, {"P7"})
+    assert [p.paragraph for p in proposals] == ["P7"] and not notes

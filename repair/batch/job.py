@@ -37,6 +37,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import BrokenExecutor, Executor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,7 @@ from repair import prompts
 from repair.aio import run_sync
 from repair.batch.archive import Article, ArticleProblem, count_articles, is_jsonl, read_archive
 from repair.batch.breaker import Breaker, GuardedChat, State
+from repair.batch.checkers import checker_pool, discard
 from repair.batch.models import (
     STATUSES,
     ArticleStatus,
@@ -237,6 +239,9 @@ class _Job:
         # endpoint went down asks the breaker when its turn comes, not before (else every
         # queued request would go out, and fail, after the breaker opened).
         self.model = _Limited(GuardedChat(model, self.breaker), config.concurrency)
+        # Where the fact checks run, off the event loop: started with the first article to
+        # repair (a rerun with nothing left to do starts no process).
+        self.checkers: Executor | None = None
         self.settings = settings_fingerprint(config, self.cache.template_version)
         self.in_flight = options.in_flight or 2 * config.concurrency
         self.started = time.perf_counter()
@@ -455,10 +460,26 @@ class _Job:
         """What a way of running the job adds to an article's entry (nothing, live)."""
 
     async def _attempt(self, work: _Work, chat: Any) -> RepairResult:
-        """The pipeline on one article, here in this process (ray_job.py runs it on Ray)."""
-        return await arepair_article(
-            work.text, self.config, client=chat, fmt=article_format(work.article, self.options)
-        )
+        """The pipeline on one article, here in this process (ray_job.py runs it on Ray),
+        its fact checks in the job's checker processes."""
+        if self.checkers is None:
+            self.checkers = checker_pool(self.options.workers)
+        checkers = self.checkers
+        try:
+            return await arepair_article(
+                work.text,
+                self.config,
+                client=chat,
+                fmt=article_format(work.article, self.options),
+                executor=checkers,
+            )
+        except BrokenExecutor:
+            # A checker process died (killed, out of memory): this article fails and is
+            # redone by the next run; the others go on with a new pool.
+            if checkers is not None and checkers is self.checkers:  # not replaced yet
+                discard(checkers)
+                self.checkers = checker_pool(self.options.workers)
+            raise
 
     def _finish(
         self,

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -25,6 +25,15 @@ from repair.results import Usage
 
 ArticleStatus = Literal["repaired", "flagged", "failed", "skipped"]
 STATUSES: tuple[ArticleStatus, ...] = ("repaired", "flagged", "failed", "skipped")
+
+# `repair batch`'s own defaults, below --flags and REPAIR_* variables. No one waits on one
+# article in a batch, so chunks may be larger than `repair fix`'s: every call carries a
+# fixed frame (fence and task lines, context, glossary lines), and fewer calls send it
+# fewer times (bench/tokens.py --chunk-chars 4500: per-call extras 19% of the seed's
+# tokens instead of 24%). Not larger: at 6000 the batch's last, longest requests left
+# the concurrency idle (bench/batch.py throughput 0.86-0.87 of its bound; 0.91-0.92 at
+# 3000 and at 4500).
+BATCH_DEFAULTS: dict[str, Any] = {"chunk_chars": 4500}
 
 # Exit statuses of `repair batch` (BatchSummary.exit_code); 2 is a configuration error or
 # an output folder that cannot be written, raised before or instead of a summary.
@@ -49,6 +58,13 @@ class BatchOptions(BaseModel):
         default=None, ge=1, description="articles held at once (default: twice the concurrency)"
     )
     retry_failed: bool = Field(default=False, description="redo failed and flagged articles too")
+    workers: int = Field(
+        default=0,
+        ge=0,
+        description="processes that check facts (0: a thread of the job's own process); more "
+        "than 0 needs the calling script's `if __name__ == '__main__':` guard, as any "
+        "multiprocessing does. `repair batch` uses one fewer than the cores",
+    )
     prices: dict[str, Price] = Field(
         default_factory=dict, description="model -> price, over the built-in table"
     )

@@ -18,6 +18,8 @@ from typing import Any
 
 from repair import batch as batch_job
 from repair.batch import STATUSES, BatchControl, BatchOptions, BatchSummary, Estimate
+from repair.batch.checkers import default_workers
+from repair.batch.models import BATCH_DEFAULTS
 from repair.cli import batchapi, batchray
 from repair.cli.common import (
     ProgressPrinter,
@@ -97,6 +99,13 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         "--in-flight", type=int, help="articles held at once (default: twice --concurrency)"
     )
     batch.add_argument(
+        "--workers",
+        type=int,
+        default=default_workers(),
+        help="processes that check facts (default: one fewer than the cores, at least one; "
+        "0: a thread of this process)",
+    )
+    batch.add_argument(
         "--price",
         action="append",
         default=[],
@@ -123,11 +132,12 @@ def _run(args: argparse.Namespace) -> int:
         requests_per_minute=args.rpm,
         tokens_per_minute=args.tpm,
         in_flight=args.in_flight,
+        workers=args.workers,
         retry_failed=args.retry_failed,
         prices=parse_prices(args.price),
         format=args.format,
     )
-    config = config_from(args)
+    config = config_from(args, BATCH_DEFAULTS)
     if args.status or args.cancel:
         return batchapi.status_or_cancel(args, config)
     if not args.out:

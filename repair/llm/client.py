@@ -167,7 +167,11 @@ class OpenAIChat:
 
         if budget <= 0:
             raise RequestTimedOut("no time left of the retry budget")
-        reserved = token_reservation(request)
+        # Counting the prompt's tokens is CPU (a few hundred microseconds a request, and the
+        # tokenizer's tables to load a second at start): only a gate that paces tokens
+        # needs the exact count; an estimate keeps the books of one that does not.
+        gate = self._gate
+        reserved = token_reservation(request, exact=gate.paces_tokens) if gate is not None else 0
         if self._gate is not None:
             await self._gate.acquire(reserved)
         try:

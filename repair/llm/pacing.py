@@ -99,6 +99,12 @@ class RateGate:
         self.pauses = 0  # how often the job was held, for the summary
         self.paused_s = 0.0
 
+    @property
+    def paces_tokens(self) -> bool:
+        """Whether a token limit is paced (set, or learnt from the endpoint's headers): only
+        then must a request's tokens be counted exactly."""
+        return self._tokens is not None
+
     async def acquire(self, tokens: int = 0) -> None:
         """Wait until a request of about `tokens` tokens may go, and count it."""
         async with self._lock:
@@ -219,7 +225,7 @@ class GatedChat:
         self._inner, self._gate = inner, gate
 
     async def complete(self, request: ChatRequest) -> ChatReply:
-        reserved = token_reservation(request)
+        reserved = token_reservation(request, exact=self._gate.paces_tokens)
         await self._gate.acquire(reserved)
         try:
             reply = await self._inner.complete(request)

@@ -52,6 +52,16 @@ def prompt_tokens(messages: list[dict[str, str]]) -> int:
     return sum(count_tokens(str(m.get("content", ""))) + MESSAGE_OVERHEAD for m in messages)
 
 
-def token_reservation(request: ChatRequest) -> int:
-    """Tokens a request counts against a per-minute limit: its prompt and `max_tokens`."""
-    return prompt_tokens(list(request.messages)) + (request.max_tokens or 0)
+def token_reservation(request: ChatRequest, *, exact: bool = True) -> int:
+    """Tokens a request counts against a per-minute limit: its prompt and `max_tokens`.
+
+    `exact=False` estimates the prompt at four characters a token: for bookkeeping where
+    no token limit is paced, as counting costs the client CPU on every request.
+    """
+    if exact:
+        prompt = prompt_tokens(list(request.messages))
+    else:
+        prompt = sum(
+            _estimate(str(m.get("content", ""))) + MESSAGE_OVERHEAD for m in request.messages
+        )
+    return prompt + (request.max_tokens or 0)

@@ -63,8 +63,8 @@ ANSWER_FAULTS = (
 STATUS_FAULTS = ("400", "401", "403", "404")
 FAULTS = TRANSPORT_FAULTS + ANSWER_FAULTS + STATUS_FAULTS
 
-_TAGGED = re.compile(r"^(P\d+(?:\.\d+)?)(?:\|[a-z]+)? (.*)$")
-_FENCE = re.compile(r"^@@\d{6}@@ ")
+_TAGGED = re.compile(r"^([PHC]\d+(?:\.\d+)?)(?:\|[a-z]+)? (.*)$")
+_FENCE = re.compile(r"^@@\d{3,}@@ ")
 _NUMBER = re.compile(r"\d+")
 _PAIRS = re.compile(r"^@@\d{6}@@ pairs$")
 _PAIR_LINE = re.compile(r"^(P\d+(?:\.\d+)?) (source|repair): (.*)$")

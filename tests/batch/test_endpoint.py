@@ -304,7 +304,15 @@ def test_no_article_starts_after_the_first_ctrl_c(tmp_path: Path) -> None:
             src, out, server, "--concurrency", "2", "--in-flight", "2", "--no-glossary"
         )
         _wait_for_lines(out / "manifest.jsonl", 1, process)
-        time.sleep(0.2)  # the articles that took the freed slots have sent their requests
+        # The articles that took the freed slots have sent their requests: none came for a
+        # while (a fixed pause was too short on a loaded machine, their names and facts
+        # being read in a checker process first).
+        quiet_since, seen = time.monotonic(), len(server.arrivals)
+        deadline = quiet_since + 10
+        while time.monotonic() - quiet_since < 0.3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+            if len(server.arrivals) != seen:
+                quiet_since, seen = time.monotonic(), len(server.arrivals)
         pressed = time.monotonic()
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=20)

@@ -25,14 +25,16 @@ from pydantic import ValidationError
 from repair import batch
 from repair.batch import BatchOptions, ManifestEntry, Progress
 from repair.batch.archive import count_articles, read_archive, unsafe_id
+from repair.batch.models import BATCH_DEFAULTS
 from repair.cli import main
 from repair.cli.common import ProgressPrinter, progress_line, progress_mode
+from repair.config import RepairConfig
 from repair.errors import ModelCallError
 from repair.files import DecodeError, decode
 from repair.llm import ChatReply, ChatRequest, OpenAIChat
 from repair.results import Usage
 from repair.testing.fake import FakeServer, Logged
-from tests.conftest import TEST_KEY, config_for, small_article
+from tests.conftest import TEST_KEY, config_for, golden_pair, small_article
 
 PAIRS = [small_article(first, 2) for first in (1, 4, 7, 13, 16, 19, 22, 25)]
 CYRILLIC = "Газета «Московский комсомолец» написала об этом.\n"
@@ -424,7 +426,9 @@ def _batch_process(src: Path, out: Path, server: FakeServer, *extra: str) -> sub
     env = {**os.environ, "OPENAI_API_KEY": TEST_KEY, "PYTHONUNBUFFERED": "1"}
     argv = [sys.executable, "-m", "repair", "batch", str(src), "--out", str(out)]
     argv += ["--base-url", server.base_url, "--model", "main-model", "--progress", "none"]
-    argv += ["--verify", "rules"]  # as config_for: the same settings, the same fingerprint
+    # As config_for: the same settings, the same fingerprint (the library's chunk size,
+    # not the batch command's larger default).
+    argv += ["--verify", "rules", "--chunk-chars", str(RepairConfig().chunk_chars)]
     return subprocess.Popen(
         [*argv, *extra], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -642,7 +646,7 @@ def test_dry_run_counts_the_work_and_makes_no_request(
     assert "3 to repair" in printed and "calls" in printed and "$" in printed
     code = main([*argv, "--dry-run", "--json"])
     estimate = batch.Estimate.model_validate_json(capsys.readouterr()[0])
-    summary = batch.run(src, out, config_for(server))
+    summary = batch.run(src, out, config_for(server, **BATCH_DEFAULTS))  # as the CLI's
     # With no faults and no re-asks, the estimate is the fake server's own count.
     assert estimate.calls == summary.requests
     assert (
@@ -651,6 +655,19 @@ def test_dry_run_counts_the_work_and_makes_no_request(
     )
     assert main([*argv, "--dry-run"]) == 0
     assert "3 done before" in capsys.readouterr()[0]
+
+
+def test_batch_chunks_are_larger_than_fix_chunks_unless_set(
+    server: FakeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source, _ = golden_pair()  # about 7,900 characters to repair
+    src, out = make_folder(tmp_path / "src", {"seed.txt": source}), tmp_path / "out"
+    argv = ["batch", str(src), "--out", str(out), "--base-url", server.base_url]
+    argv += ["--no-glossary", "--dry-run", "--json"]
+    assert main(argv) == 0
+    assert batch.Estimate.model_validate_json(capsys.readouterr()[0]).chunks == 2
+    assert main([*argv, "--chunk-chars", "3000"]) == 0
+    assert batch.Estimate.model_validate_json(capsys.readouterr()[0]).chunks == 3
 
 
 def test_a_rejected_key_stops_the_job_with_exit_2(
