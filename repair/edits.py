@@ -143,9 +143,8 @@ def _after_space(text: str, pos: int, wanted: str) -> int | None:
     return None
 
 
-def apply_edits(result: RepairResult, reject: Collection[int] = ()) -> str:
-    """The article with the edits numbered in `reject` undone and every other one kept."""
-    edits = edits_of(result)
+def check_edit_numbers(edits: Sequence[Edit], reject: Collection[int]) -> None:
+    """Refuse, in words, edit numbers the result does not have."""
     unknown = sorted(set(reject) - {e.number for e in edits})
     if unknown:
         raise InputError(
@@ -155,6 +154,12 @@ def apply_edits(result: RepairResult, reject: Collection[int] = ()) -> str:
             else "the result has no edits to reject",
             unknown=unknown,
         )
+
+
+def apply_edits(result: RepairResult, reject: Collection[int] = ()) -> str:
+    """The article with the edits numbered in `reject` undone and every other one kept."""
+    edits = edits_of(result)
+    check_edit_numbers(edits, reject)
     by_paragraph: dict[str, list[Edit]] = {}
     for edit in edits:
         by_paragraph.setdefault(edit.paragraph, []).append(edit)

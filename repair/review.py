@@ -17,7 +17,7 @@ from itertools import pairwise
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from repair.edits import edits_of, layout
+from repair.edits import check_edit_numbers, edits_of, layout
 from repair.errors import InputError
 from repair.facts.ledger import FactLedger, extract_facts, mark_changed_by_editor
 from repair.formats import Format, parse, words
@@ -61,7 +61,7 @@ def apply_choices(
     """
     edits = edits_of(result)
     chosen = _suggestions(result, accept)
-    _known_edits(edits, reject)
+    check_edit_numbers(edits, reject)
     ids = {p.id for p in result.paragraphs}
     for s in chosen:
         if s.paragraph not in ids:
@@ -118,18 +118,6 @@ def _suggestions(result: RepairResult, accept: Collection[str]) -> list[Suggesti
         have = f"the result has {', '.join(by_id)}" if by_id else "the result has no suggestions"
         raise InputError(f"no suggestion {', '.join(unknown)}: {have}", unknown=unknown)
     return [by_id[i] for i in dict.fromkeys(accept)]
-
-
-def _known_edits(edits: Sequence[Edit], reject: Collection[int]) -> None:
-    unknown = sorted(set(reject) - {e.number for e in edits})
-    if unknown:
-        raise InputError(
-            f"no edit numbered {', '.join(map(str, unknown))}: the result has edits "
-            f"1 to {len(edits)}"
-            if edits
-            else "the result has no edits to reject",
-            unknown=unknown,
-        )
 
 
 def _repaired_regions(p: ParagraphResult, edits: Sequence[Edit]) -> dict[int, tuple[int, int]]:

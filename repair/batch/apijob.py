@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from repair.aio import run_sync
 from repair.batch.breaker import GuardedChat
-from repair.batch.job import BatchControl, _Job, _Limited, _Work
+from repair.batch.job import BatchControl, _Job, _Work
 from repair.batch.ledger import CANCELLED, Ledger
 from repair.batch.models import (
     BatchOptions,
@@ -35,7 +35,7 @@ from repair.config import RepairConfig
 from repair.errors import ConfigurationError
 from repair.llm import open_model
 from repair.llm.batches import TERMINAL_STATUSES, BatchApi
-from repair.llm.pacing import RateGate
+from repair.llm.pacing import LimitedChat, RateGate
 from repair.pricing import cost_of
 from repair.results import Usage
 
@@ -79,7 +79,7 @@ async def arun_api(
         api = BatchApi(config, client)
         try:
             job = ApiJob(src, out, config, options, model, store, gate, control, on_progress)
-            job.model = _Limited(GuardedChat(model, job.breaker), live_limit)
+            job.model = LimitedChat(GuardedChat(model, job.breaker), live_limit)
             job.api, job.limits, job.on_batches = api, limits or Limits(), on_batches
             return await job.run()
         finally:

@@ -68,8 +68,8 @@ from repair.batch.store import CachedChat, ResponseCache, Store
 from repair.batch.triage import Triage
 from repair.config import RepairConfig
 from repair.errors import ModelCallError, OutputError
-from repair.llm import ChatModel, ChatReply, ChatRequest, open_model
-from repair.llm.pacing import RateGate
+from repair.llm import ChatModel, open_model
+from repair.llm.pacing import LimitedChat, RateGate
 from repair.pipeline import arepair_article
 from repair.pricing import cost_of, price_for
 from repair.results import CallRecord, ReasonCode, RepairResult, Usage
@@ -179,21 +179,6 @@ def output_jsonl(src: Path, out: Path) -> Path:
 # --- the job --------------------------------------------------------------------------
 
 
-class _Limited:
-    """One limit on requests in flight, shared by every article and chunk of the job."""
-
-    def __init__(self, inner: ChatModel, limit: int) -> None:
-        self._inner = inner
-        self._slots = asyncio.Semaphore(limit)
-
-    async def complete(self, request: ChatRequest) -> ChatReply:
-        async with self._slots:
-            return await self._inner.complete(request)
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-
 @dataclass(slots=True)
 class _Work:
     article: Article
@@ -238,7 +223,7 @@ class _Job:
         # The breaker inside the concurrency limit: a request queued for a slot while the
         # endpoint went down asks the breaker when its turn comes, not before (else every
         # queued request would go out, and fail, after the breaker opened).
-        self.model = _Limited(GuardedChat(model, self.breaker), config.concurrency)
+        self.model = LimitedChat(GuardedChat(model, self.breaker), config.concurrency)
         # Where the fact checks run, off the event loop: started with the first article to
         # repair (a rerun with nothing left to do starts no process).
         self.checkers: Executor | None = None

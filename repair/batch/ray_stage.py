@@ -38,8 +38,8 @@ from repair.batch.models import BatchOptions, article_format
 from repair.batch.outcome import classify, findings_of, verdict
 from repair.batch.ray_pace import RemoteGate, limiter_actor
 from repair.config import RepairConfig
-from repair.llm import ChatModel, ChatReply, ChatRequest, open_model
-from repair.llm.pacing import RateGate
+from repair.llm import ChatModel, open_model
+from repair.llm.pacing import LimitedChat, RateGate
 from repair.pipeline import arepair_article
 from repair.pricing import cost_usd
 from repair.results import RepairResult
@@ -60,21 +60,6 @@ ADDED = {
     "total_tokens": "int64",
     "cost_usd": "double",
 }
-
-
-class _Bounded:
-    """At most `limit` requests of this actor in flight, whichever article asks."""
-
-    def __init__(self, inner: ChatModel, limit: int) -> None:
-        self._inner = inner
-        self._slots = asyncio.Semaphore(limit)
-
-    async def complete(self, request: ChatRequest) -> ChatReply:
-        async with self._slots:
-            return await self._inner.complete(request)
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
 
 
 class RepairStage:
@@ -110,7 +95,7 @@ class RepairStage:
 
     async def _open(self, gate: RateGate | None) -> ChatModel:
         model, _ = open_model(self.config, None, gate)  # built on the loop that will use it
-        return _Bounded(model, self.config.concurrency)
+        return LimitedChat(model, self.config.concurrency)
 
     def _run(self, work: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(work, self._loop).result()

@@ -242,3 +242,19 @@ class GatedChat:
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+class LimitedChat:
+    """At most `limit` requests of the wrapped model in flight, whichever caller asks: a
+    batch job's articles and chunks, or one Ray actor's, share it."""
+
+    def __init__(self, inner: ChatModel, limit: int) -> None:
+        self._inner = inner
+        self._slots = asyncio.Semaphore(limit)
+
+    async def complete(self, request: ChatRequest) -> ChatReply:
+        async with self._slots:
+            return await self._inner.complete(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
