@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal
@@ -104,8 +105,14 @@ def fence_for(chunk: Chunk) -> str:
         digest.update(b"\0")
         digest.update(unit.text.encode("utf-8", "surrogatepass"))
     text = "\n".join([chunk.before, chunk.after, *(u.text for u in chunk.units)])
+    return unused_marker(digest, text, widths=(3, 6, 12))
+
+
+def unused_marker(digest: hashlib._Hash, text: str, widths: Sequence[int]) -> str:
+    """`@@NNN@@` drawn from `digest` and absent from `text`: 64 candidates of each width in
+    turn, then ever more of the last, which a finite text cannot all hold."""
     for attempt in itertools.count():
-        width = 3 if attempt < 64 else 6 if attempt < 128 else 12
+        width = widths[min(attempt // 64, len(widths) - 1)]
         salted = digest.copy()
         salted.update(attempt.to_bytes(8, "big"))
         number = int.from_bytes(salted.digest()[:8], "big") % 10**width

@@ -180,10 +180,7 @@ def fence_for(pairs: Sequence[Pair]) -> str:
             digest.update(part.encode("utf-8", "surrogatepass"))
             digest.update(b"\0")
     text = "\n".join(p.source + "\n" + p.repair for p in pairs)
-    number = int(digest.hexdigest()[:12], 16)
-    while (fence := f"@@{number % 1_000_000:06d}@@") in text:
-        number //= 7
-    return fence
+    return prompts.unused_marker(digest, text, widths=(6, 12))
 
 
 def system_message() -> str:

@@ -278,3 +278,11 @@ def test_the_dry_run_counts_the_meaning_check(server: FakeServer, tmp_path: Path
     assert model.verification.calls == model.chunks == rules.calls
     assert model.calls == 2 * rules.calls
     assert model.usage.total_tokens == rules.usage.total_tokens + model.verification.total_tokens
+
+
+def test_a_text_holding_every_six_digit_marker_still_gets_a_fence() -> None:
+    # The marker once shrank by division until it stuck at @@000000@@, forever, when the
+    # text held it: now it grows past what the text can hold.
+    every = " ".join(f"@@{n:06d}@@" for n in range(1_000_000))
+    fence = fence_for([Pair.of("P1", every, "b")])
+    assert fence not in every and len(fence) > len("@@000000@@")

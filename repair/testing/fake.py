@@ -66,7 +66,7 @@ FAULTS = TRANSPORT_FAULTS + ANSWER_FAULTS + STATUS_FAULTS
 _TAGGED = re.compile(r"^([PHC]\d+(?:\.\d+)?)(?:\|[a-z]+)? (.*)$")
 _FENCE = re.compile(r"^@@\d{3,}@@ ")
 _NUMBER = re.compile(r"\d+")
-_PAIRS = re.compile(r"^@@\d{6}@@ pairs$")
+_PAIRS = re.compile(r"^@@\d{6,}@@ pairs$")
 _PAIR_LINE = re.compile(r"^(P\d+(?:\.\d+)?) (source|repair): (.*)$")
 
 # Words whose swap reverses a claim and that the fact ledger cannot see: "swap-meaning"
