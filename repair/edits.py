@@ -16,9 +16,7 @@ from collections.abc import Collection, Iterator, Sequence
 from difflib import SequenceMatcher
 
 from repair.errors import InputError
-from repair.formats import Format
-from repair.results import Edit, ParagraphResult, RepairResult, ValidationReport
-from repair.validation import check
+from repair.results import Edit, ParagraphResult, RepairResult
 
 # Every character falls in exactly one branch, so joining the tokens gives the text back.
 _TOKEN = re.compile(r"\s+|\w+(?:['’]\w+)*|[^\w\s]")
@@ -179,17 +177,3 @@ def original_text(result: RepairResult) -> str:
     """The article as it was before the repair, byte for byte."""
     prefix, tails = layout(result)
     return prefix + "".join(p.source + t for p, t in zip(result.paragraphs, tails, strict=True))
-
-
-def apply_and_validate(
-    result: RepairResult, reject: Collection[int] = ()
-) -> tuple[str, ValidationReport]:
-    """`apply_edits`, then the validator on the outcome against the original article.
-
-    Undoing one edit of a pair that belongs together ("ten" -> "10", "tens" -> "dozens")
-    can break a fact the repair as a whole kept, so the mix is checked again.
-    """
-    text = apply_edits(result, reject)
-    return text, check(
-        original_text(result), text, Format(result.format), glossary=result.glossary.mapping()
-    )

@@ -9,7 +9,6 @@ from pydantic import SecretStr
 
 from repair.config import RepairConfig
 from repair.edits import (
-    apply_and_validate,
     apply_edits,
     compute_edits,
     diff_words,
@@ -21,6 +20,7 @@ from repair.errors import InputError
 from repair.formats.text import segment
 from repair.pipeline import repair_article
 from repair.results import ParagraphResult, RepairResult, Timings, Usage
+from repair.review import apply_choices
 from repair.testing.fake import FakeServer
 from tests.conftest import golden_pair
 
@@ -173,7 +173,8 @@ def test_rejecting_two_seed_edits_restores_just_those_words(seed: RepairResult) 
     assert seed.text.count("the rails?") == 1 and seed.text.count("turn aside.") == 1
     expected = seed.text.replace("the rails?", "the origin?").replace("turn aside.", "turn away.")
 
-    text, report = apply_and_validate(seed, reject={rails.number, aside.number})
+    outcome = apply_choices(seed, reject={rails.number, aside.number})
+    text, report = outcome.text, outcome.report
 
     assert text == expected
     assert "the origin?" in text and "turn away." in text
@@ -204,7 +205,8 @@ def test_rejecting_part_of_a_wrong_repair_is_checked_again() -> None:
     result = make_result("Prices rose 5% in March.\n", {"P1": "Prices rose 7% in May."})
     edits = edits_of(result)
     assert [(e.original, e.replacement) for e in edits] == [("5", "7"), ("March", "May")]
-    text, report = apply_and_validate(result, reject={2})
+    outcome = apply_choices(result, reject={2})
+    text, report = outcome.text, outcome.report
     assert text == "Prices rose 7% in March.\n"
     assert [i.kind for i in report.issues] == ["number"]
-    assert apply_and_validate(result, reject={1, 2})[1].ok
+    assert apply_choices(result, reject={1, 2}).report.ok
